@@ -1,0 +1,1 @@
+"""Test harness: puts the Terraform-described stack on an AWS emulator and observes it."""

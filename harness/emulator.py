@@ -1,0 +1,181 @@
+"""The embedded emulator: moto's ThreadedMotoServer in this process, made ready
+for Step Functions executions, with fault injection and delivery inspection.
+
+Extra endpoints next to the AWS APIs (the same paths LocalStack serves, so one
+observer reads both):
+  GET|DELETE /_aws/sns/sms-messages   SMS published to phone numbers
+  GET|DELETE /_aws/ses                emails sent through SES (v1 or v2)
+  GET|POST|DELETE /_harness/faults    fault rules (see harness/faults.py)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from typing import Any, Callable, Iterable
+
+import boto3
+import requests
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from moto.ses.models import ses_backends
+from moto.sns.models import sns_backends
+from werkzeug.serving import make_server
+
+from . import fidelity
+from .faults import FaultInjector, rules_from_json
+
+CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+class HarnessApp:
+    """WSGI wrapper around moto: answers the harness endpoints, injects faults."""
+
+    def __init__(self, moto_app: Callable, faults: FaultInjector, region: str) -> None:
+        self.moto_app = moto_app
+        self.faults = faults
+        self.region = region
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        routes = {
+            "/_aws/sns/sms-messages": self._sms,
+            "/_aws/ses": self._emails,
+            "/_harness/faults": self._fault_rules,
+        }
+        if path in routes:
+            try:
+                status, payload = routes[path](method, environ)
+            except (ValueError, TypeError) as error:
+                status, payload = "400 Bad Request", {"error": str(error)}
+            body = json.dumps(payload, default=str).encode()
+            start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+        injected = self.faults.intercept(environ)
+        if injected:
+            status, headers, body = injected
+            start_response(status, headers + [("Content-Length", str(len(body)))])
+            return [body]
+        return self.moto_app(environ, start_response)
+
+    def _sms(self, method: str, environ: dict) -> tuple[str, Any]:
+        backend = sns_backends[DEFAULT_ACCOUNT_ID][self.region]
+        if method == "DELETE":
+            backend.sms_messages.clear()
+            return "200 OK", {}
+        by_phone: dict[str, list] = {}
+        for message_id, (phone, message) in list(backend.sms_messages.items()):
+            by_phone.setdefault(phone, []).append(
+                {"PhoneNumber": phone, "Message": message, "MessageId": message_id}
+            )
+        return "200 OK", {"region": self.region, "sms_messages": by_phone}
+
+    def _emails(self, method: str, environ: dict) -> tuple[str, Any]:
+        backend = ses_backends[DEFAULT_ACCOUNT_ID][self.region]
+        if method == "DELETE":
+            backend.sent_messages.clear()
+            return "200 OK", {}
+        messages = [
+            {
+                "Id": message.id,
+                "Region": self.region,
+                "Source": message.source,
+                "Destination": {"ToAddresses": list(message.destinations.get("ToAddresses", []))},
+                "Subject": getattr(message, "subject", None),
+                "Body": {"text_part": getattr(message, "body", None), "html_part": None},
+            }
+            for message in list(backend.sent_messages)
+        ]
+        return "200 OK", {"messages": messages}
+
+    def _fault_rules(self, method: str, environ: dict) -> tuple[str, Any]:
+        if method == "DELETE":
+            self.faults.clear()
+        elif method == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            payload = json.loads(environ["wsgi.input"].read(length) or b"[]")
+            for rule in rules_from_json(payload if isinstance(payload, list) else [payload]):
+                self.faults.add(rule)
+        return "200 OK", {"rules": self.faults.rules()}
+
+
+class _QuietRequestHandler(MotoRequestHandler):
+    def log_request(self, *args: object, **kwargs: object) -> None:  # one line per AWS call is noise
+        pass
+
+
+class _HarnessMotoServer(ThreadedMotoServer):
+    """ThreadedMotoServer whose WSGI app is wrapped by HarnessApp."""
+
+    def __init__(self, host: str, port: int, wrap: Callable[[Callable], Callable]) -> None:
+        super().__init__(ip_address=host, port=port, verbose=False)
+        self._wrap = wrap
+
+    def _server_entry(self) -> None:  # same as moto's, plus the wrapper
+        app = self._wrap(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(self._ip_address, self._port, app, True, request_handler=_QuietRequestHandler)
+        self._server_ready_event.set()
+        self._server.serve_forever()
+
+
+class EmbeddedEmulator:
+    """One per process: moto's interpreter reads the port from MOTO_PORT."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int | None = None, region: str = "us-east-1") -> None:
+        self.host = host
+        self.port = port or free_port(host)
+        self.region = region
+        self.faults = FaultInjector()
+        self._server = _HarnessMotoServer(host, self.port, lambda app: HarnessApp(app, self.faults, region))
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> "EmbeddedEmulator":
+        running = os.environ.get("MOTO_PORT")
+        if running and running != str(self.port) and os.environ.get("HARNESS_EMULATOR_RUNNING"):
+            raise RuntimeError("an embedded emulator already runs in this process (MOTO_PORT is global)")
+        # The ASL interpreter sends every Task's service call to localhost:$MOTO_PORT.
+        os.environ["MOTO_PORT"] = str(self.port)
+        os.environ["HARNESS_EMULATOR_RUNNING"] = "1"
+        fidelity.apply_all()
+        self._server.start()
+        self._enable_executions()
+        return self
+
+    def _enable_executions(self) -> None:
+        response = requests.post(
+            f"{self.endpoint_url}/moto-api/config",
+            json={"stepfunctions": {"execute_state_machine": True}},
+            timeout=10,
+        )
+        response.raise_for_status()
+
+    def reset(self) -> None:
+        """Forget every resource and fault; executions stay enabled."""
+        self.faults.clear()
+        requests.post(f"{self.endpoint_url}/moto-api/reset", timeout=30).raise_for_status()
+        self._enable_executions()
+
+    def stop(self) -> None:
+        self._server.stop()
+        os.environ.pop("HARNESS_EMULATOR_RUNNING", None)
+
+    def client(self, service: str):
+        return boto3.client(service, endpoint_url=self.endpoint_url, region_name=self.region, **CREDENTIALS)
+
+    def __enter__(self) -> "EmbeddedEmulator":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

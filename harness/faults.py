@@ -1,0 +1,221 @@
+"""Fault injection for the embedded emulator.
+
+A rule makes one AWS operation answer with a chosen AWS error, for its first N
+calls or for every call. Rules act on the HTTP requests the emulator receives,
+which include the calls the Step Functions interpreter makes for Task states,
+so the definition's own Retry and Catch are what a fault exercises.
+
+Requests are identified with botocore's service models (signing name, then
+X-Amz-Target, the query Action, or the REST path), the same models the clients
+use, so no request shape is hand-written here.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import re
+import threading
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from typing import Any, Iterable
+from urllib.parse import parse_qs
+
+import botocore.session
+
+# Services whose operations a rule may name (botocore names).
+SERVICES = ("dynamodb", "lambda", "ses", "sesv2", "sns", "sqs", "stepfunctions", "cloudwatch")
+
+_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+_CBOR_PATH = re.compile(r"^/service/[^/]+/operation/([^/?]+)")
+
+
+@dataclass
+class FaultRule:
+    """Answer `service`.`operation` with `error_code` (HTTP `status`).
+
+    `times`: how many matching calls fail before the rule stops firing (None: all).
+    `when`: top-level request parameters that must be present (value None) or equal.
+    """
+
+    service: str
+    operation: str
+    error_code: str
+    status: int = 400
+    message: str = "Injected by the harness fault injector"
+    times: int | None = None
+    when: dict[str, Any] = field(default_factory=dict)
+    id: int = 0
+    hits: int = 0
+
+    def __post_init__(self) -> None:
+        if self.service not in SERVICES:
+            raise ValueError(f"service must be one of {SERVICES}")
+        if self.operation not in _operations(self.service):
+            raise ValueError(f"{self.service} has no operation {self.operation!r}")
+        if self.times is not None and self.times < 1:
+            raise ValueError("times must be at least 1, or None for always")
+
+    @property
+    def exhausted(self) -> bool:
+        return self.times is not None and self.hits >= self.times
+
+    def matches(self, service: str, operation: str, params: dict[str, Any]) -> bool:
+        if (service, operation) != (self.service, self.operation) or self.exhausted:
+            return False
+        for key, expected in self.when.items():
+            if key not in params or (expected is not None and params[key] != expected):
+                return False
+        return True
+
+
+@lru_cache(maxsize=None)
+def _model(service: str):
+    return botocore.session.get_session().get_service_model(service)
+
+
+@lru_cache(maxsize=None)
+def _operations(service: str) -> frozenset[str]:
+    return frozenset(_model(service).operation_names)
+
+
+@lru_cache(maxsize=None)
+def _rest_routes(service: str) -> tuple[tuple[str, re.Pattern, str], ...]:
+    """(method, path regex, operation) for a REST service, most specific first."""
+    routes = []
+    for name in _operations(service):
+        http = _model(service).operation_model(name).http
+        path = http["requestUri"].split("?")[0]
+        regex = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path))
+        routes.append((http["method"], re.compile(f"^{regex}/?$"), name))
+    return tuple(sorted(routes, key=lambda r: -len(r[1].pattern)))
+
+
+def identify(environ: dict, body: bytes) -> tuple[str, str, dict[str, Any]] | None:
+    """(service, operation, top-level parameters) of an AWS request, or None."""
+    scope = _CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    if not scope:
+        return None
+    signing_name = scope.group(1)
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    path = environ.get("PATH_INFO", "")
+    for service in SERVICES:
+        model = _model(service)
+        if model.signing_name != signing_name:
+            continue
+        if target and model.metadata.get("targetPrefix") == target.split(".")[0]:
+            return service, target.split(".", 1)[1], _json(body)
+        cbor = _CBOR_PATH.match(path)
+        if cbor and cbor.group(1) in _operations(service):
+            return service, cbor.group(1), {}
+        if model.protocol == "query" and not target:
+            form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+            if form.get("Action") in _operations(service):
+                return service, form.pop("Action"), form
+        if model.protocol.startswith("rest"):
+            for method, regex, name in _rest_routes(service):
+                if method == environ.get("REQUEST_METHOD") and regex.match(path):
+                    return service, name, _json(body)
+    return None
+
+
+def _json(body: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(body or b"{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def error_response(service: str, rule: FaultRule) -> tuple[str, list[tuple[str, str]], bytes]:
+    """The error as the service's protocol spells it, so botocore parses it."""
+    status = f"{rule.status} Injected"
+    protocol = _model(service).protocol
+    if protocol == "query":
+        body = (
+            "<ErrorResponse><Error><Type>Sender</Type>"
+            f"<Code>{rule.error_code}</Code><Message>{rule.message}</Message>"
+            "</Error><RequestId>injected-fault</RequestId></ErrorResponse>"
+        ).encode()
+        return status, [("Content-Type", "text/xml")], body
+    if protocol == "smithy-rpc-v2-cbor":
+        body = _cbor_text_map({"__type": rule.error_code, "message": rule.message})
+        return status, [("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor")], body
+    body = json.dumps({"__type": rule.error_code, "message": rule.message}).encode()
+    headers = [("Content-Type", "application/x-amz-json-1.0"), ("x-amzn-ErrorType", rule.error_code)]
+    return status, headers, body
+
+
+def _cbor_text_map(values: dict[str, str]) -> bytes:
+    """Minimal CBOR: a map of short text strings (all an error body needs)."""
+
+    def head(major: int, length: int) -> bytes:
+        if length < 24:
+            return bytes([major << 5 | length])
+        if length < 256:
+            return bytes([major << 5 | 24, length])
+        return bytes([major << 5 | 25]) + length.to_bytes(2, "big")
+
+    out = head(5, len(values))
+    for key, value in values.items():
+        for text in (key, value):
+            encoded = text.encode()
+            out += head(3, len(encoded)) + encoded
+    return out
+
+
+class FaultInjector:
+    """Thread-safe rule set; the emulator's WSGI wrapper consults it per request."""
+
+    def __init__(self) -> None:
+        self._rules: list[FaultRule] = []
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+
+    def add(self, rule: FaultRule) -> FaultRule:
+        with self._lock:
+            rule.id = next(self._ids)
+            self._rules.append(rule)
+        return rule
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+
+    def rules(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [asdict(rule) for rule in self._rules]
+
+    def fire(self, service: str, operation: str, params: dict[str, Any]) -> FaultRule | None:
+        """The first live rule matching this call, counted as hit; else None."""
+        with self._lock:
+            for rule in self._rules:
+                if rule.matches(service, operation, params):
+                    rule.hits += 1
+                    return rule
+        return None
+
+    def intercept(self, environ: dict) -> tuple[str, list[tuple[str, str]], bytes] | None:
+        """An error response if a rule fires for this request. Restores the body."""
+        if not self._rules:
+            return None
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        call = identify(environ, body)
+        if call is None:
+            return None
+        rule = self.fire(*call)
+        return error_response(call[0], rule) if rule else None
+
+
+def rules_from_json(items: Iterable[dict[str, Any]]) -> list[FaultRule]:
+    allowed = {"service", "operation", "error_code", "status", "message", "times", "when"}
+    rules = []
+    for item in items:
+        unknown = set(item) - allowed
+        if unknown:
+            raise ValueError(f"unknown fault rule fields: {sorted(unknown)}")
+        rules.append(FaultRule(**item))
+    return rules
