@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable
 
 import boto3
 import requests
+from botocore.config import Config
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
@@ -28,6 +29,8 @@ from . import fidelity
 from .faults import FaultInjector, rules_from_json
 
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+# The harness sees each answer as the emulator gave it: no client-side retries.
+NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -172,7 +175,8 @@ class EmbeddedEmulator:
         os.environ.pop("HARNESS_EMULATOR_RUNNING", None)
 
     def client(self, service: str):
-        return boto3.client(service, endpoint_url=self.endpoint_url, region_name=self.region, **CREDENTIALS)
+        return boto3.client(service, endpoint_url=self.endpoint_url, region_name=self.region, config=NO_RETRIES,
+                            **CREDENTIALS)
 
     def __enter__(self) -> "EmbeddedEmulator":
         return self.start()

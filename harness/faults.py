@@ -17,6 +17,7 @@ import itertools
 import json
 import re
 import threading
+import uuid
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any, Iterable
@@ -92,8 +93,12 @@ def _rest_routes(service: str) -> tuple[tuple[str, re.Pattern, str], ...]:
     return tuple(sorted(routes, key=lambda r: -len(r[1].pattern)))
 
 
-def identify(environ: dict, body: bytes) -> tuple[str, str, dict[str, Any]] | None:
-    """(service, operation, top-level parameters) of an AWS request, or None."""
+def identify(environ: dict, body: bytes) -> tuple[str, str, dict[str, Any], str] | None:
+    """(service, operation, top-level parameters, wire protocol) of an AWS request, or None.
+
+    The wire protocol is the one the request used: clients pick among those a
+    service offers (CloudWatch speaks CBOR, JSON and query), and the error must
+    come back in the same one."""
     scope = _CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
     if not scope:
         return None
@@ -105,18 +110,18 @@ def identify(environ: dict, body: bytes) -> tuple[str, str, dict[str, Any]] | No
         if model.signing_name != signing_name:
             continue
         if target and model.metadata.get("targetPrefix") == target.split(".")[0]:
-            return service, target.split(".", 1)[1], _json(body)
+            return service, target.split(".", 1)[1], _json(body), "json"
         cbor = _CBOR_PATH.match(path)
         if cbor and cbor.group(1) in _operations(service):
-            return service, cbor.group(1), {}
-        if model.protocol == "query" and not target:
+            return service, cbor.group(1), {}, "cbor"
+        if "query" in model.metadata.get("protocols", [model.protocol]) and not target:
             form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
             if form.get("Action") in _operations(service):
-                return service, form.pop("Action"), form
+                return service, form.pop("Action"), form, "query"
         if model.protocol.startswith("rest"):
             for method, regex, name in _rest_routes(service):
                 if method == environ.get("REQUEST_METHOD") and regex.match(path):
-                    return service, name, _json(body)
+                    return service, name, _json(body), "json"
     return None
 
 
@@ -128,22 +133,22 @@ def _json(body: bytes) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def error_response(service: str, rule: FaultRule) -> tuple[str, list[tuple[str, str]], bytes]:
-    """The error as the service's protocol spells it, so botocore parses it."""
+def error_response(wire: str, rule: FaultRule) -> tuple[str, list[tuple[str, str]], bytes]:
+    """The error as the request's wire protocol spells it, so the client parses it."""
     status = f"{rule.status} Injected"
-    protocol = _model(service).protocol
-    if protocol == "query":
+    request_id = [("x-amzn-RequestId", str(uuid.uuid4()))]  # AWS always sends one; moto's interpreter reads it
+    if wire == "query":
         body = (
             "<ErrorResponse><Error><Type>Sender</Type>"
             f"<Code>{rule.error_code}</Code><Message>{rule.message}</Message>"
             "</Error><RequestId>injected-fault</RequestId></ErrorResponse>"
         ).encode()
-        return status, [("Content-Type", "text/xml")], body
-    if protocol == "smithy-rpc-v2-cbor":
+        return status, [("Content-Type", "text/xml")] + request_id, body
+    if wire == "cbor":
         body = _cbor_text_map({"__type": rule.error_code, "message": rule.message})
-        return status, [("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor")], body
+        return status, [("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor")] + request_id, body
     body = json.dumps({"__type": rule.error_code, "message": rule.message}).encode()
-    headers = [("Content-Type", "application/x-amz-json-1.0"), ("x-amzn-ErrorType", rule.error_code)]
+    headers = [("Content-Type", "application/x-amz-json-1.0"), ("x-amzn-ErrorType", rule.error_code)] + request_id
     return status, headers, body
 
 
@@ -206,8 +211,9 @@ class FaultInjector:
         call = identify(environ, body)
         if call is None:
             return None
-        rule = self.fire(*call)
-        return error_response(call[0], rule) if rule else None
+        service, operation, params, wire = call
+        rule = self.fire(service, operation, params)
+        return error_response(wire, rule) if rule else None
 
 
 def rules_from_json(items: Iterable[dict[str, Any]]) -> list[FaultRule]:

@@ -84,6 +84,7 @@ class Observer:
             lambda service: boto3.client(service, endpoint_url=self.endpoint_url, region_name=outputs.region,
                                          aws_access_key_id="testing", aws_secret_access_key="testing")
         )
+        # Clients passed in (real AWS, LocalStack) keep their own credentials and retry policy.
         self.sfn = self._client("stepfunctions")
         self.dynamodb = self._client("dynamodb")
         self._events_queue_url: str | None = None

@@ -24,7 +24,7 @@ def stack_variables(overrides: Mapping[str, Any] | None = None) -> dict[str, Any
     return variables
 
 
-def test_variables() -> dict[str, Any]:
+def variables_for_tests() -> dict[str, Any]:
     return json.loads(TEST_VARIABLES_FILE.read_text())
 
 

@@ -1,0 +1,66 @@
+"""Fault injection answers real clients with real AWS errors, per protocol."""
+
+from __future__ import annotations
+
+import uuid
+
+import botocore.exceptions
+import pytest
+import requests
+
+from harness.faults import FaultRule, rules_from_json
+
+
+def error_code(call) -> str:
+    with pytest.raises(botocore.exceptions.ClientError) as raised:
+        call()
+    return raised.value.response["Error"]["Code"]
+
+
+@pytest.mark.parametrize("service,operation,call", [
+    ("sns", "Publish", lambda c, s: c.publish(PhoneNumber="+14155550111", Message="x")),                   # query
+    ("dynamodb", "PutItem", lambda c, s: c.put_item(TableName=s.status_table_name,                         # json
+                                                    Item={"notification_id": {"S": str(uuid.uuid4())}})),
+    ("sesv2", "SendEmail", lambda c, s: c.send_email(                                                      # rest-json
+        FromEmailAddress=s.sender_email, Destination={"ToAddresses": ["a@example.com"]},
+        Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}}})),
+    ("cloudwatch", "PutMetricData", lambda c, s: c.put_metric_data(                                        # cbor
+        Namespace="Probe", MetricData=[{"MetricName": "m", "Value": 1}])),
+])
+def test_a_rule_fails_the_named_operation_then_lets_it_through(emulator, stack, faults, service, operation, call):
+    client = emulator.client(service)
+    faults.add(FaultRule(service=service, operation=operation, error_code="ThrottlingException", status=400, times=2))
+
+    assert error_code(lambda: call(client, stack)) == "ThrottlingException"
+    assert error_code(lambda: call(client, stack)) == "ThrottlingException"
+    call(client, stack)  # the third call is not affected
+    assert faults.rules()[0]["hits"] == 2
+
+
+def test_a_rule_can_require_a_parameter(emulator, stack, faults):
+    sns = emulator.client("sns")
+    faults.add(FaultRule(service="sns", operation="Publish", error_code="Throttled", when={"PhoneNumber": None}))
+
+    sns.publish(TopicArn=stack.events_topic_arn, Message="{}")  # topic publish passes
+    assert error_code(lambda: sns.publish(PhoneNumber="+14155550112", Message="x")) == "Throttled"
+
+
+def test_rules_are_managed_over_http(emulator, stack, faults):
+    url = f"{emulator.endpoint_url}/_harness/faults"
+    rule = {"service": "sns", "operation": "Publish", "error_code": "InternalError", "status": 500, "times": 1}
+
+    assert requests.post(url, json=rule, timeout=5).json()["rules"][0]["error_code"] == "InternalError"
+    assert error_code(lambda: emulator.client("sns").publish(PhoneNumber="+14155550113", Message="x")) == "InternalError"
+    assert requests.get(url, timeout=5).json()["rules"][0]["hits"] == 1
+    assert requests.delete(url, timeout=5).json() == {"rules": []}
+
+
+@pytest.mark.parametrize("bad", [
+    {"service": "sns", "operation": "Publsh", "error_code": "X"},
+    {"service": "s3", "operation": "PutObject", "error_code": "X"},
+    {"service": "sns", "operation": "Publish", "error_code": "X", "times": 0},
+    {"service": "sns", "operation": "Publish", "error_code": "X", "colour": "red"},
+])
+def test_malformed_rules_are_refused(bad):
+    with pytest.raises((ValueError, TypeError)):
+        rules_from_json([bad])

@@ -1,0 +1,75 @@
+"""Every definition, rendered as Terraform renders it, follows the project's rules;
+the seed designs do not, which shows the rules can fail."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness import terraform
+from harness.definition_rules import iter_states, violations
+from harness.stack import stack_variables, variables_for_tests
+from tests.support import definition_values
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def rendered(name: str, variables: dict) -> dict:
+    return json.loads(terraform.render_definition(name, definition_values(name, variables)))
+
+
+DEFINITIONS = sorted(p.name.removesuffix(".asl.json") for p in terraform.DEFINITIONS.glob("*.asl.json"))
+VARIABLE_SETS = {"defaults": stack_variables(), "test-sized": stack_variables(variables_for_tests())}
+
+
+@pytest.mark.parametrize("variable_set", VARIABLE_SETS)
+@pytest.mark.parametrize("name", DEFINITIONS)
+def test_definition_follows_the_rules(name, variable_set):
+    assert violations(rendered(name, VARIABLE_SETS[variable_set])) == []
+
+
+@pytest.mark.parametrize("fixture,finding", [
+    ("seed_000_notification", "no optimized integration ses:sendEmail"),
+    ("seed_000_notification", "exactly one of TopicArn, TargetArn, PhoneNumber"),
+    ("seed_000_notification", "'SNS.*': ErrorEquals has no wildcards"),
+    ("seed_000_notification", "'SES.*': ErrorEquals has no wildcards"),
+    ("seed_000_notification", "Task without TimeoutSeconds"),
+    ("seed_002_order", "goes to 'RefundAndNotify', which does not exist"),
+])
+def test_the_seed_designs_bugs_are_found(fixture, finding):
+    found = violations(json.loads((FIXTURES / f"{fixture}.asl.json").read_text()))
+    assert any(finding in problem for problem in found), found
+
+
+def test_the_rules_catch_each_defect_planted_in_a_good_definition():
+    definition = rendered("notification", VARIABLE_SETS["defaults"])
+    states = {name: state for _, name, state, _ in iter_states(definition)}
+    del states["SendEmail"]["TimeoutSeconds"]
+    states["SendSms"]["Retry"][1]["MaxAttempts"] = 99
+    states["SendSms"]["Parameters"]["TopicArn"] = "arn:aws:sns:us-east-1:123456789012:x"
+    states["RecordRequest"]["Catch"].reverse()
+    states["PutOutcomeMetric"]["Resource"] = "arn:aws:states:::aws-sdk:cloudwatch:putMetrics"
+    states["DecideOutcome"]["Default"] = "Nowhere"
+
+    found = "\n".join(violations(definition))
+
+    for expected in ["SendEmail: Task without TimeoutSeconds", "MaxAttempts from 0 to 10",
+                     "exactly one of TopicArn", "States.ALL must stand alone in the last entry",
+                     "cloudwatch has no API action putMetrics", "goes to 'Nowhere'", "MarkFailed: unreachable"]:
+        assert expected in found
+
+
+def test_every_task_error_route_ends_in_a_named_outcome():
+    """No Catch sends an error to a state that silently succeeds without recording it."""
+    definition = rendered("notification", VARIABLE_SETS["defaults"])
+    catch_targets = {c["Next"] for _, _, s, _ in iter_states(definition) for c in s.get("Catch", [])}
+    assert catch_targets == {"ReportDuplicate", "RejectUnrecorded", "MarkSmsFailed", "MarkEmailFailed",
+                             "RejectUnrecordedOutcome", "PutOutcomeMetric", "CheckDelivered"}
+
+
+def test_fail_states_use_only_the_documented_error_names():
+    definition = rendered("notification", VARIABLE_SETS["defaults"])
+    errors = {s["Error"] for _, _, s, _ in iter_states(definition) if s["Type"] == "Fail"}
+    assert errors == {"InvalidDeliveryMode", "InvalidRequest", "DeliveryFailed", "RecordingFailed"}
