@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -20,7 +21,22 @@ from .stack import StackOutputs
 from .waiting import poll
 
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
-_deserialize = TypeDeserializer().deserialize
+_deserializer = TypeDeserializer()
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers as int where whole (the TTL, counters), else float."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, set)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def item_to_dict(item: dict) -> dict:
+    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
 
 
 @dataclass
@@ -97,7 +113,7 @@ class Observer:
         body = request if isinstance(request, str) else json.dumps(request)
         return self.sfn.start_execution(
             stateMachineArn=state_machine_arn or self.outputs.notification_state_machine_arn,
-            name=name or f"test-{uuid.uuid4()}",
+            name=name or f"run-{uuid.uuid4()}",
             input=body,
         )["executionArn"]
 
@@ -146,7 +162,7 @@ class Observer:
             Key={"notification_id": {"S": notification_id}},
             ConsistentRead=True,
         ).get("Item")
-        return {k: _deserialize(v) for k, v in item.items()} if item else None
+        return item_to_dict(item) if item else None
 
     # Outcome events -----------------------------------------------------------
     def subscribe_to_events(self) -> None:

@@ -1,0 +1,52 @@
+"""`make demo`: the notification workflow on the embedded emulator, one request per
+delivery mode and one bad request, with what happened to each."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+
+from .deploy import EmbeddedDeployer
+from .emulator import EmbeddedEmulator
+from .observe import Execution, Observer
+from .stack import stack_variables
+
+REQUESTS = [
+    ("text", {"notification_id": "demo-text", "delivery_mode": "text",
+              "message_content": "Your code is 481516", "user_phone": "+14155550100"}),
+    ("mail", {"notification_id": "demo-mail", "delivery_mode": "mail", "subject": "Your invoice",
+              "message_content": "Invoice 2342 is ready.", "user_email": "ada@example.com"}),
+    ("dual", {"notification_id": "demo-dual", "delivery_mode": "dual", "message_content": "Your parcel has left.",
+              "user_phone": "+14155550101", "user_email": "grace@example.com"}),
+    ("bad request", {"notification_id": "demo-bad", "delivery_mode": "pigeon", "message_content": "Coo"}),
+]
+
+
+def show(title: str, request: dict, execution: Execution, observer: Observer) -> None:
+    print(f"\n=== {title}: {json.dumps(request)}")
+    print(f"execution : {execution.status}" + (f"  error={execution.error}" if execution.error else ""))
+    if execution.cause:
+        print(f"cause     : {execution.cause}")
+    print("path      : " + textwrap.fill(" -> ".join(execution.path), width=100, subsequent_indent=" " * 12))
+    record = observer.record(request["notification_id"])
+    print(f"record    : {json.dumps(record, default=str) if record else '(none: nothing was recorded)'}")
+    sms = observer.sms(request.get("user_phone")) if request.get("user_phone") else []
+    emails = observer.emails(request.get("user_email")) if request.get("user_email") else []
+    print(f"sms       : {[(m['PhoneNumber'], m['Message']) for m in sms] or '(none)'}")
+    print(f"emails    : {[(m['Destination']['ToAddresses'], m['Subject'], m['Body']['text_part']) for m in emails] or '(none)'}")
+
+
+def main() -> int:
+    with EmbeddedEmulator() as emulator:
+        print(f"Embedded emulator (moto) on {emulator.endpoint_url}; deploying the stack with variables.tf defaults")
+        outputs = EmbeddedDeployer(emulator, stack_variables()).deploy()
+        print(json.dumps(outputs.to_dict(), indent=2))
+        observer = Observer(outputs)
+        for title, request in REQUESTS:
+            show(title, request, observer.run(request), observer)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
