@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install demo up test test-unit test-e2e clean
+.PHONY: help install system-deps demo up bench test test-unit test-e2e localstack-test provider-schema clean
 
 help: ## List the targets
 	@grep -hE '^[a-z][a-z0-9_-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -19,13 +19,22 @@ $(BIN)/.installed: requirements.txt constraints.txt
 
 install: $(BIN)/.installed ## Create the virtualenv with the pinned dependencies
 
-demo: install ## Run the notification workflow on the embedded emulator and show what happened
+# Graphviz draws execution reports; Chromium renders them in a test. Installed with
+# apt when missing and running as root (CI); otherwise those tests skip with a reason.
+system-deps: ## Install graphviz and chromium (apt, as root) for execution reports
+	@if command -v dot >/dev/null && command -v chromium >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing graphviz and chromium with apt-get"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends graphviz chromium >/dev/null; \
+	else echo "note: graphviz or chromium missing (not root): execution reports and their browser test are skipped"; fi
+
+demo: install system-deps ## Run the notification and order workflows on the embedded emulator and show what happened
 	$(BIN)/python -m harness.demo
 
 up: install ## Serve the deployed stack on 127.0.0.1:$(PORT) for aws-cli/boto3 (Ctrl-C stops)
 	$(BIN)/python -m harness.serve --port $(PORT) --outputs build/outputs.json
 
-test: install ## Run every test (what CI runs)
+test: install system-deps ## Run every test (what CI runs)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-unit: install ## Only the tests that need no emulator
@@ -33,6 +42,15 @@ test-unit: install ## Only the tests that need no emulator
 
 test-e2e: install ## Only the end-to-end tests on the embedded emulator
 	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
+
+localstack-test: install ## Start LocalStack (Docker), run the suite on it via terraform apply, destroy, stop it
+	PYTHON=$(BIN)/python scripts/localstack-test.sh $(PYTEST_ARGS)
+
+provider-schema: install ## Regenerate tests/terraform/aws_provider_schema.json from npm @cdktn/provider-aws
+	$(BIN)/python scripts/update_provider_schema.py
+
+bench: install ## Measure the workflows and the emulator; writes docs/benchmarks.md
+	$(BIN)/python -m harness.bench
 
 clean: ## Remove the virtualenv and build output
 	rm -rf $(VENV) build .pytest_cache

@@ -8,5 +8,21 @@ locals {
     notification_state_machine = "${var.name_prefix}-notification"
     notification_role          = "${var.name_prefix}-notification-sfn"
     notification_log_group     = "/aws/vendedlogs/states/${var.name_prefix}-notification"
+    # Order saga (orders.tf). Each function's IAM role has the function's name.
+    orders_kms_key_alias       = "alias/${var.name_prefix}-orders"
+    orders_table               = "${var.name_prefix}-orders"
+    stock_table                = "${var.name_prefix}-stock"
+    payments_table             = "${var.name_prefix}-payments"
+    approval_queue             = "${var.name_prefix}-order-approvals"
+    approval_dead_letter_queue = "${var.name_prefix}-order-approvals-dlq"
+    order_state_machine        = "${var.name_prefix}-order"
+    order_role                 = "${var.name_prefix}-order-sfn"
+    order_log_group            = "/aws/vendedlogs/states/${var.name_prefix}-order"
+    validate_order_function    = "${var.name_prefix}-validate-order"
+    check_fraud_function       = "${var.name_prefix}-check-fraud"
+    reserve_inventory_function = "${var.name_prefix}-reserve-inventory"
+    release_inventory_function = "${var.name_prefix}-release-inventory"
+    charge_payment_function    = "${var.name_prefix}-charge-payment"
+    refund_payment_function    = "${var.name_prefix}-refund-payment"
   }
 }

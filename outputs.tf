@@ -22,3 +22,39 @@ output "region" {
   description = "AWS region the stack is deployed in."
   value       = var.region
 }
+
+output "order_state_machine_arn" {
+  description = "ARN of the order state machine: start an execution per order here."
+  value       = module.order_workflow.arn
+
+  # Relations between variables, which variable validations cannot express
+  # before Terraform 1.9; a precondition fails the plan.
+  precondition {
+    condition     = var.approval_heartbeat_seconds < var.approval_timeout_seconds
+    error_message = "approval_heartbeat_seconds must be less than approval_timeout_seconds (an ASL rule)."
+  }
+  precondition {
+    condition     = var.approval_threshold_cents <= var.fraud_amount_limit_cents
+    error_message = "approval_threshold_cents must not be above fraud_amount_limit_cents: such orders would be fraud suspects before anyone could approve them."
+  }
+}
+
+output "approval_queue_url" {
+  description = "SQS queue of approval requests (each carries the task token to answer with)."
+  value       = module.approval_queue.url
+}
+
+output "orders_table_name" {
+  description = "DynamoDB table holding one record per order: its status, reason and compensation outcomes."
+  value       = module.orders_table.name
+}
+
+output "stock_table_name" {
+  description = "DynamoDB table of stock levels, one item per sku with its `available` count."
+  value       = module.stock_table.name
+}
+
+output "payments_table_name" {
+  description = "DynamoDB table of the (fake) payment provider's ledger: charges and refunds per order."
+  value       = module.payments_table.name
+}

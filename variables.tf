@@ -188,3 +188,104 @@ variable "kms_key_deletion_window_days" {
     error_message = "kms_key_deletion_window_days must be a whole number from 7 to 30."
   }
 }
+
+# Order-processing saga (orders.tf, docs/orders.md) -----------------------------
+
+variable "approval_threshold_cents" {
+  description = "Orders of this amount or more (in the currency's minor unit, e.g. cents) wait for an operator's approval before they are charged."
+  type        = number
+  default     = 100000
+
+  validation {
+    condition     = var.approval_threshold_cents >= 1 && floor(var.approval_threshold_cents) == var.approval_threshold_cents
+    error_message = "approval_threshold_cents must be a whole number, at least 1."
+  }
+}
+
+variable "approval_timeout_seconds" {
+  description = "How long an order waits for its approval in all; then it is cancelled with ApprovalTimedOut. At most 14 days, the longest SQS keeps the request."
+  type        = number
+  default     = 86400
+
+  validation {
+    condition     = var.approval_timeout_seconds >= 2 && var.approval_timeout_seconds <= 1209600 && floor(var.approval_timeout_seconds) == var.approval_timeout_seconds
+    error_message = "approval_timeout_seconds must be a whole number from 2 to 1209600 (14 days)."
+  }
+}
+
+variable "approval_heartbeat_seconds" {
+  description = "How long an approval may go without a sign of life (the request being answered, or SendTaskHeartbeat from the reviewer); then it is cancelled with ApprovalTimedOut. Must be less than approval_timeout_seconds."
+  type        = number
+  default     = 14400
+
+  validation {
+    condition     = var.approval_heartbeat_seconds >= 1 && floor(var.approval_heartbeat_seconds) == var.approval_heartbeat_seconds
+    error_message = "approval_heartbeat_seconds must be a whole number, at least 1."
+  }
+}
+
+variable "payment_max_attempts" {
+  description = "How many times a charge (or refund) that failed transiently is retried before the order fails with PaymentUnavailable."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.payment_max_attempts >= 0 && var.payment_max_attempts <= 10 && floor(var.payment_max_attempts) == var.payment_max_attempts
+    error_message = "payment_max_attempts must be a whole number from 0 to 10."
+  }
+}
+
+variable "payment_retry_interval_seconds" {
+  description = "IntervalSeconds of the payment retrier: the wait before the first retry of a charge; later waits grow by retry_backoff_rate up to retry_max_delay_seconds, with full jitter."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.payment_retry_interval_seconds >= 1 && floor(var.payment_retry_interval_seconds) == var.payment_retry_interval_seconds
+    error_message = "payment_retry_interval_seconds must be a whole number, at least 1 (an ASL rule)."
+  }
+}
+
+variable "fraud_amount_limit_cents" {
+  description = "The fraud rule: an order above this amount (minor currency unit) is cancelled with FraudSuspected. Not below approval_threshold_cents."
+  type        = number
+  default     = 500000
+
+  validation {
+    condition     = var.fraud_amount_limit_cents >= 1 && floor(var.fraud_amount_limit_cents) == var.fraud_amount_limit_cents
+    error_message = "fraud_amount_limit_cents must be a whole number, at least 1."
+  }
+}
+
+variable "lambda_timeout_seconds" {
+  description = "Timeout of each order function; the state machine's Task waits 5 seconds longer."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.lambda_timeout_seconds >= 1 && var.lambda_timeout_seconds <= 900 && floor(var.lambda_timeout_seconds) == var.lambda_timeout_seconds
+    error_message = "lambda_timeout_seconds must be a whole number from 1 to 900."
+  }
+}
+
+variable "lambda_reserved_concurrency" {
+  description = "Reserved concurrency of each order function: what it is guaranteed, and the most it may use. An account's unreserved concurrency may not fall below 100."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.lambda_reserved_concurrency >= 1 && floor(var.lambda_reserved_concurrency) == var.lambda_reserved_concurrency
+    error_message = "lambda_reserved_concurrency must be a whole number, at least 1."
+  }
+}
+
+variable "order_notification_timeout_seconds" {
+  description = "How long an order waits for its notification (a nested execution of the notification workflow, retries included) before recording it FAILED."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.order_notification_timeout_seconds >= 1 && floor(var.order_notification_timeout_seconds) == var.order_notification_timeout_seconds
+    error_message = "order_notification_timeout_seconds must be a whole number, at least 1."
+  }
+}

@@ -6,11 +6,16 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
+from pathlib import Path
 
+from . import demo_orders
 from .deploy import EmbeddedDeployer
 from .emulator import EmbeddedEmulator
 from .observe import Execution, Observer
+from .report import GraphvizMissing, write_report
 from .stack import stack_variables
+
+REPORTS = Path("build/reports")
 
 REQUESTS = [
     ("text", {"notification_id": "demo-text", "delivery_mode": "text",
@@ -35,6 +40,12 @@ def show(title: str, request: dict, execution: Execution, observer: Observer) ->
     emails = observer.emails(request.get("user_email")) if request.get("user_email") else []
     print(f"sms       : {[(m['PhoneNumber'], m['Message']) for m in sms] or '(none)'}")
     print(f"emails    : {[(m['Destination']['ToAddresses'], m['Subject'], m['Body']['text_part']) for m in emails] or '(none)'}")
+    try:
+        slug = title.replace(" ", "-")
+        report = write_report(observer.definition_of(execution.arn), execution, REPORTS / f"demo-{slug}.html", title)
+        print(f"picture   : {report}")
+    except GraphvizMissing as missing:
+        print(f"picture   : (none: {missing})")
 
 
 def main() -> int:
@@ -45,6 +56,7 @@ def main() -> int:
         observer = Observer(outputs)
         for title, request in REQUESTS:
             show(title, request, observer.run(request), observer)
+        demo_orders.run(outputs, observer)
     return 0
 
 

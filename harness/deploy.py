@@ -3,8 +3,10 @@
 Names come from `local.names`, the definition from `definitions/` rendered with
 the root module's own `notification_definition_vars`, and the role's policy from
 its `notification_policy_statements`, all evaluated from the .tf files
-(harness/expressions.py). What Terraform resources would compute (ARNs) comes
-from the emulator's answers.
+(harness/expressions.py). Key schema, TTL, backups, encryption, logging,
+tracing and the role's trust and module-added statements come from the child
+modules (harness/modules.py). What Terraform resources would compute (ARNs)
+comes from the emulator's answers.
 """
 
 from __future__ import annotations
@@ -12,27 +14,24 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
+from . import modules as tf_modules
 from . import terraform
 from .emulator import EmbeddedEmulator
 from .expressions import Scope, evaluate
 from .stack import StackOutputs
-
-STATES_TRUST_POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-}
-
+from .deploy_orders import deploy_orders
 
 def policy_document(statements: list[Mapping[str, Any]]) -> dict[str, Any]:
     """IAM JSON for the module's `policy_statements` (what aws_iam_policy_document builds)."""
     rendered = []
     for statement in statements:
-        item: dict[str, Any] = {
-            "Sid": statement["sid"],
-            "Effect": "Allow",
-            "Action": sorted(statement["actions"]),
-            "Resource": sorted(statement["resources"]),
-        }
+        item: dict[str, Any] = {"Effect": "Allow", "Action": sorted(statement["actions"])}
+        if statement.get("sid"):
+            item["Sid"] = statement["sid"]
+        if statement.get("resources"):
+            item["Resource"] = sorted(statement["resources"])
+        for principal in statement.get("principals", []):
+            item.setdefault("Principal", {})[principal["type"]] = principal["identifiers"]
         for condition in statement.get("conditions", []):
             item.setdefault("Condition", {}).setdefault(condition["test"], {})[condition["variable"]] = condition["values"]
         rendered.append(item)
@@ -46,6 +45,8 @@ class EmbeddedDeployer:
         self.names = terraform.resource_names(self.variables)
         self.region = self.variables["region"]
         self.account_id = emulator.client("sts").get_caller_identity()["Account"]
+        # What the root module's expressions see before any module exists.
+        self.root_scope = Scope(self.variables, {}, {"names": self.names})
 
     def deploy(self) -> StackOutputs:
         modules = {
@@ -68,6 +69,8 @@ class EmbeddedDeployer:
             statements=statements,
             kms_key_arn=modules["kms_key"]["arn"],
         )
+        modules["notification_workflow"] = {"arn": state_machine_arn}
+        orders = deploy_orders(self, modules)  # orders.tf: harness/deploy_orders.py
         return StackOutputs(
             notification_state_machine_arn=state_machine_arn,
             status_table_name=modules["status_table"]["name"],
@@ -75,11 +78,13 @@ class EmbeddedDeployer:
             sender_email=self.variables["sender_email"],
             region=self.region,
             endpoint_url=self.emulator.endpoint_url,
+            **orders,
         )
 
     def _kms_key(self) -> dict[str, str]:
         kms = self.emulator.client("kms")
-        key = kms.create_key(Description=f"{self.variables['name_prefix']} stack key")["KeyMetadata"]
+        description = evaluate(tf_modules.module_call("kms_key")["description"], self.root_scope)
+        key = kms.create_key(Description=description)["KeyMetadata"]
         kms.enable_key_rotation(KeyId=key["KeyId"])
         kms.create_alias(AliasName=self.names["kms_key_alias"], TargetKeyId=key["KeyId"])
         return {"arn": key["Arn"], "id": key["KeyId"], "alias": self.names["kms_key_alias"]}
@@ -87,18 +92,22 @@ class EmbeddedDeployer:
     def _status_table(self, kms_key_arn: str) -> dict[str, str]:
         dynamodb = self.emulator.client("dynamodb")
         name = self.names["status_table"]
+        spec = tf_modules.status_table()
         table = dynamodb.create_table(
             TableName=name,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "notification_id", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "notification_id", "KeyType": "HASH"}],
-            SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": kms_key_arn},
+            BillingMode=spec["billing_mode"],
+            AttributeDefinitions=spec["attribute_definitions"],
+            KeySchema=spec["key_schema"],
+            SSESpecification={"Enabled": spec["server_side_encryption"], "SSEType": "KMS",
+                              "KMSMasterKeyId": kms_key_arn},
         )["TableDescription"]
         dynamodb.update_time_to_live(
-            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
+            TableName=name, TimeToLiveSpecification={"Enabled": spec["ttl_enabled"],
+                                                     "AttributeName": spec["ttl_attribute"]}
         )
         dynamodb.update_continuous_backups(
-            TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+            TableName=name,
+            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": spec["point_in_time_recovery"]},
         )
         return {"name": name, "arn": table["TableArn"]}
 
@@ -115,26 +124,57 @@ class EmbeddedDeployer:
 
     def _state_machine(self, *, name: str, role_name: str, log_group_name: str, definition: str,
                        statements: list[dict], kms_key_arn: str) -> str:
+        call = "notification_workflow"
+        settings = tf_modules.state_machine_settings(call, self.root_scope)
+        log_group_arn = f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{log_group_name}"
+        statements = self.role_statements(call, name=name, kms_key_arn=kms_key_arn, statements=statements,
+                                          log_group_arn=log_group_arn)
         iam = self.emulator.client("iam")
-        role_arn = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(STATES_TRUST_POLICY))[
+        role_arn = iam.create_role(RoleName=role_name,
+                                   AssumeRolePolicyDocument=json.dumps(policy_document(statements["trust"])))[
             "Role"
         ]["Arn"]
+        # aws_iam_role_policy.this is named after the state machine.
         iam.put_role_policy(
-            RoleName=role_name, PolicyName="integrations", PolicyDocument=json.dumps(policy_document(statements))
+            RoleName=role_name, PolicyName=name, PolicyDocument=json.dumps(policy_document(statements["permissions"]))
         )
         logs = self.emulator.client("logs")
         logs.create_log_group(logGroupName=log_group_name, kmsKeyId=kms_key_arn)
-        logs.put_retention_policy(logGroupName=log_group_name, retentionInDays=self.variables["log_retention_days"])
-        log_group_arn = f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{log_group_name}:*"
+        logs.put_retention_policy(logGroupName=log_group_name, retentionInDays=settings["log_retention_days"])
         return self.emulator.client("stepfunctions").create_state_machine(
             name=name,
             definition=definition,
             roleArn=role_arn,
-            type=self.variables["state_machine_type"],
+            type=settings["type"],
             loggingConfiguration={
-                "level": self.variables["log_level"],
-                "includeExecutionData": False,
-                "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": log_group_arn}}],
+                "level": settings["log_level"],
+                "includeExecutionData": settings["include_execution_data"],
+                "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": f"{log_group_arn}:*"}}],
             },
-            tracingConfiguration={"enabled": True},
+            tracingConfiguration={"enabled": settings["tracing"]},
+            encryptionConfiguration={
+                "type": settings["encryption_type"],
+                "kmsKeyId": kms_key_arn,
+                "kmsDataKeyReusePeriodSeconds": settings["kms_data_key_reuse_period_seconds"],
+            },
         )["stateMachineArn"]
+
+    def role_statements(self, call: str, *, name: str, kms_key_arn: str, statements: list[dict],
+                        log_group_arn: str) -> dict[str, list[dict]]:
+        """The role's trust and permission statements as modules/state_machine builds them."""
+        scope = tf_modules.state_machine_scope(call, self.root_scope, name=name, kms_key_arn=kms_key_arn,
+                                               account_id=self.account_id, region=self.region)
+        express = scope.lookup("local", ".type") == "EXPRESS"
+        dynamic = {
+            # the caller's statements: for_each = var.policy_statements
+            "${var.policy_statements}": [{"conditions": [], **s} for s in statements],
+            # EXPRESS only: the log group written directly (aws_cloudwatch_log_group.this.arn)
+            '${local.type == "EXPRESS" ? [aws_cloudwatch_log_group.this.arn] : []}': [{
+                "sid": "WriteExecutionLogs", "actions": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "resources": [f"{log_group_arn}:*"], "conditions": [],
+            }] if express else [],
+        }
+        return {
+            "trust": tf_modules.policy_statements(call, "assume_role", scope),
+            "permissions": tf_modules.policy_statements(call, "this", scope, dynamic),
+        }

@@ -1,10 +1,12 @@
 """The embedded emulator: moto's ThreadedMotoServer in this process, made ready
 for Step Functions executions, with fault injection and delivery inspection.
 
-Extra endpoints next to the AWS APIs (the same paths LocalStack serves, so one
-observer reads both):
+Extra endpoints next to the AWS APIs (the same paths, parameters and response
+shapes as LocalStack 4.x, so one observer reads both; tests/emulator/
+test_delivery_endpoints.py pins the shapes):
   GET|DELETE /_aws/sns/sms-messages   SMS published to phone numbers
-  GET|DELETE /_aws/ses                emails sent through SES (v1 or v2)
+                                      (?accountId= &region= &phoneNumber=)
+  GET|DELETE /_aws/ses                emails sent through SES v1 or v2 (?id= &email= filters on Source)
   GET|POST|DELETE /_harness/faults    fault rules (see harness/faults.py)
 """
 
@@ -13,7 +15,9 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 from typing import Any, Callable, Iterable
+from urllib.parse import parse_qs
 
 import boto3
 import requests
@@ -25,7 +29,7 @@ from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
 from werkzeug.serving import make_server
 
-from . import fidelity
+from . import acceleration, fidelity, lambda_seam
 from .faults import FaultInjector, rules_from_json
 
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -46,6 +50,7 @@ class HarnessApp:
         self.moto_app = moto_app
         self.faults = faults
         self.region = region
+        self._first_seen: dict[str, str] = {}
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -60,6 +65,9 @@ class HarnessApp:
                 status, payload = routes[path](method, environ)
             except (ValueError, TypeError) as error:
                 status, payload = "400 Bad Request", {"error": str(error)}
+            if payload is None:  # 204 No Content, as LocalStack answers a DELETE
+                start_response(status, [("Content-Length", "0")])
+                return [b""]
             body = json.dumps(payload, default=str).encode()
             start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
             return [body]
@@ -70,34 +78,57 @@ class HarnessApp:
             return [body]
         return self.moto_app(environ, start_response)
 
+    @staticmethod
+    def _query(environ: dict) -> dict[str, str]:
+        return {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+
     def _sms(self, method: str, environ: dict) -> tuple[str, Any]:
-        backend = sns_backends[DEFAULT_ACCOUNT_ID][self.region]
+        """LocalStack's SNSServiceSMSMessagesApiResource (services/sns/provider.py)."""
+        query = self._query(environ)
+        region = query.get("region", self.region)
+        backend = sns_backends[query.get("accountId", DEFAULT_ACCOUNT_ID)][region]
+        phone_filter = query.get("phoneNumber")
         if method == "DELETE":
-            backend.sms_messages.clear()
-            return "200 OK", {}
-        by_phone: dict[str, list] = {}
+            for message_id, (phone, _) in list(backend.sms_messages.items()):
+                if phone_filter in (None, phone):
+                    del backend.sms_messages[message_id]
+            return "204 No Content", None
+        by_phone: dict[str, list] = {phone_filter: []} if phone_filter else {}
         for message_id, (phone, message) in list(backend.sms_messages.items()):
-            by_phone.setdefault(phone, []).append(
-                {"PhoneNumber": phone, "Message": message, "MessageId": message_id}
-            )
-        return "200 OK", {"region": self.region, "sms_messages": by_phone}
+            if phone_filter in (None, phone):
+                # moto keeps the phone number and text only; LocalStack's other
+                # fields hold these values for a direct (topic-less) SMS.
+                by_phone.setdefault(phone, []).append({
+                    "PhoneNumber": phone, "TopicArn": None, "SubscriptionArn": None, "MessageId": message_id,
+                    "Message": message, "MessageAttributes": {}, "MessageStructure": None, "Subject": None,
+                })
+        return "200 OK", {"sms_messages": by_phone, "region": region}
 
     def _emails(self, method: str, environ: dict) -> tuple[str, Any]:
+        """LocalStack's SesServiceApiResource (services/ses/provider.py)."""
+        query = self._query(environ)
         backend = ses_backends[DEFAULT_ACCOUNT_ID][self.region]
         if method == "DELETE":
-            backend.sent_messages.clear()
-            return "200 OK", {}
-        messages = [
-            {
-                "Id": message.id,
-                "Region": self.region,
-                "Source": message.source,
-                "Destination": {"ToAddresses": list(message.destinations.get("ToAddresses", []))},
-                "Subject": getattr(message, "subject", None),
-                "Body": {"text_part": getattr(message, "body", None), "html_part": None},
-            }
-            for message in list(backend.sent_messages)
-        ]
+            backend.sent_messages[:] = [m for m in backend.sent_messages if query.get("id") not in (None, m.id)]
+            return "204 No Content", None
+        messages = []
+        for message in list(backend.sent_messages):
+            if query.get("id") not in (None, "", message.id) or query.get("email") not in (None, "", message.source):
+                continue
+            # moto records no send time: the first time this endpoint sees a message stands in for it.
+            stamp = self._first_seen.setdefault(message.id, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()))
+            item: dict[str, Any] = {"Id": message.id, "Region": self.region}
+            if hasattr(message, "raw_data"):
+                item.update(Source=message.source, RawData=message.raw_data)
+            elif hasattr(message, "template"):
+                item.update(Source=message.source, Template=message.template, TemplateData=message.template_data,
+                            Destination=message.destinations)
+            else:
+                item.update(Destination={k: list(v) for k, v in message.destinations.items() if v},
+                            Source=message.source, Subject=message.subject,
+                            Body={"text_part": message.body, "html_part": None})
+            item["Timestamp"] = stamp
+            messages.append(item)
         return "200 OK", {"messages": messages}
 
     def _fault_rules(self, method: str, environ: dict) -> tuple[str, Any]:
@@ -133,12 +164,20 @@ class _HarnessMotoServer(ThreadedMotoServer):
 class EmbeddedEmulator:
     """One per process: moto's interpreter reads the port from MOTO_PORT."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int | None = None, region: str = "us-east-1") -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int | None = None, region: str = "us-east-1",
+                 accelerated: bool | None = None) -> None:
         self.host = host
         self.port = port or free_port(host)
         self.region = region
         self.faults = FaultInjector()
-        self._server = _HarnessMotoServer(host, self.port, lambda app: HarnessApp(app, self.faults, region))
+        # HARNESS_PLAIN_MOTO=1 runs moto as shipped, for benchmarking against it.
+        self.accelerated = os.environ.get("HARNESS_PLAIN_MOTO") != "1" if accelerated is None else accelerated
+        self.app: HarnessApp | None = None
+        self._server = _HarnessMotoServer(host, self.port, self._wrap)
+
+    def _wrap(self, moto_app: Callable) -> HarnessApp:
+        self.app = HarnessApp(moto_app, self.faults, self.region)
+        return self.app
 
     @property
     def endpoint_url(self) -> str:
@@ -152,7 +191,10 @@ class EmbeddedEmulator:
         os.environ["MOTO_PORT"] = str(self.port)
         os.environ["HARNESS_EMULATOR_RUNNING"] = "1"
         fidelity.apply_all()
+        lambda_seam.install(self.endpoint_url)  # Lambda functions run in local processes, not Docker
         self._server.start()
+        if self.accelerated:
+            acceleration.apply_all(self.app)  # after start: the WSGI app exists only then
         self._enable_executions()
         return self
 
@@ -172,6 +214,7 @@ class EmbeddedEmulator:
 
     def stop(self) -> None:
         self._server.stop()
+        lambda_seam.POOL.shutdown()
         os.environ.pop("HARNESS_EMULATOR_RUNNING", None)
 
     def client(self, service: str):

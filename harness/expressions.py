@@ -2,7 +2,8 @@
 locals the embedded deployer shares with Terraform.
 
 Supported: string literals with `${...}` interpolation, `var.x`, `local.x.y`,
-`module.m.output`, numbers, + - * / and parentheses, lists and objects.
+`module.m.output`, `module.m["key"].output` (a for_each module's instance),
+numbers, + - * / and parentheses, lists and objects.
 Anything else raises, so a new construct in those locals is noticed, not
 silently mis-read.
 """
@@ -15,8 +16,8 @@ import operator
 import re
 from typing import Any, Mapping
 
-_REFERENCE = re.compile(r"\b(var|local|module)((?:\.[A-Za-z_][A-Za-z0-9_-]*)+)")
-_INTERPOLATION = re.compile(r"\$\{([^}]*)\}")
+_REFERENCE = re.compile(r"\b(var|local|module)((?:\.[A-Za-z_][A-Za-z0-9_-]*|\[\"[^\"\]]*\"\])+)")
+_STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_-]*)|\[\"([^\"\]]*)\"\]")
 _OPERATORS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
 
 
@@ -29,7 +30,8 @@ class Scope:
 
     def lookup(self, kind: str, path: str) -> Any:
         value: Any = self.roots[kind]
-        for part in path.strip(".").split("."):
+        for step in _STEP.finditer(path):
+            part = step.group(1) or step.group(2)
             try:
                 value = value[part]
             except (KeyError, TypeError):
@@ -46,10 +48,38 @@ def evaluate(value: Any, scope: Scope) -> Any:
     if not isinstance(value, str):
         return value
     if len(value) >= 2 and value[0] == value[-1] == '"':
-        template = json.loads(value)
-        return _INTERPOLATION.sub(lambda m: str(_expression(m.group(1), scope)), template)
+        return "".join(text if is_literal else str(_expression(text, scope))
+                       for is_literal, text in _template_parts(value[1:-1]))
     whole = re.fullmatch(r"\$\{(.*)\}", value, re.DOTALL)
     return _expression(whole.group(1) if whole else value, scope)
+
+
+def _template_parts(body: str) -> list[tuple[bool, str]]:
+    """A quoted HCL string's body as (is_literal, text) parts: literal text with
+    its escapes resolved, and the expressions of its `${...}` interpolations,
+    which may hold quotes of their own (`"${module.m["key"].arn}:*"`)."""
+    parts: list[tuple[bool, str]] = []
+    literal, i = "", 0
+    while i < len(body):
+        if body.startswith("${", i):
+            depth, j, quoted = 1, i + 2, False
+            while depth:
+                if j >= len(body):
+                    raise ValueError(f"unterminated interpolation in {body!r}")
+                char = body[j]
+                if char == '"' and body[j - 1] != "\\":
+                    quoted = not quoted
+                elif not quoted:
+                    depth += {"{": 1, "}": -1}.get(char, 0)
+                j += 1
+            parts.append((True, json.loads(f'"{literal}"')))
+            parts.append((False, body[i + 2:j - 1]))
+            literal, i = "", j
+        else:
+            literal += body[i]
+            i += 1
+    parts.append((True, json.loads(f'"{literal}"')))
+    return [part for part in parts if part[1] or not part[0]]
 
 
 def _expression(text: str, scope: Scope) -> Any:

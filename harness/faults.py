@@ -17,6 +17,7 @@ import itertools
 import json
 import re
 import threading
+import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -38,15 +39,18 @@ class FaultRule:
 
     `times`: how many matching calls fail before the rule stops firing (None: all).
     `when`: top-level request parameters that must be present (value None) or equal.
+    `delay_seconds`: hold the call this long first (a slow dependency); with
+    `error_code` None the call then goes through to the emulator unchanged.
     """
 
     service: str
     operation: str
-    error_code: str
+    error_code: str | None = None
     status: int = 400
     message: str = "Injected by the harness fault injector"
     times: int | None = None
     when: dict[str, Any] = field(default_factory=dict)
+    delay_seconds: float = 0
     id: int = 0
     hits: int = 0
 
@@ -57,6 +61,10 @@ class FaultRule:
             raise ValueError(f"{self.service} has no operation {self.operation!r}")
         if self.times is not None and self.times < 1:
             raise ValueError("times must be at least 1, or None for always")
+        if not 0 <= self.delay_seconds <= 60:
+            raise ValueError("delay_seconds must be from 0 to 60")
+        if self.error_code is None and not self.delay_seconds:
+            raise ValueError("a rule needs an error_code, a delay_seconds, or both")
 
     @property
     def exhausted(self) -> bool:
@@ -213,11 +221,15 @@ class FaultInjector:
             return None
         service, operation, params, wire = call
         rule = self.fire(service, operation, params)
-        return error_response(wire, rule) if rule else None
+        if rule is None:
+            return None
+        if rule.delay_seconds:
+            time.sleep(rule.delay_seconds)  # this request's own thread: the caller sees a slow answer
+        return error_response(wire, rule) if rule.error_code is not None else None
 
 
 def rules_from_json(items: Iterable[dict[str, Any]]) -> list[FaultRule]:
-    allowed = {"service", "operation", "error_code", "status", "message", "times", "when"}
+    allowed = {"service", "operation", "error_code", "status", "message", "times", "when", "delay_seconds"}
     rules = []
     for item in items:
         unknown = set(item) - allowed

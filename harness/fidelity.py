@@ -7,14 +7,38 @@ which fails if a moto upgrade changes the code a patch relies on.
 from __future__ import annotations
 
 import datetime
+import inspect
+import json
 import logging
+import re
+import threading
 
+import botocore
+import botocore.session
+
+from moto.core.exceptions import ServiceException
+from moto.core.responses import EmptyResult
+from moto.dynamodb.models import DynamoDBBackend
+from moto.ses.exceptions import InvalidParameterValue
+from moto.sesv2.responses import SESV2Response
 from moto.sns import responses as sns_responses
+from moto.sns import utils as sns_utils
 from moto.sns.exceptions import SNSInvalidParameter
+from moto.stepfunctions import exceptions as sfn_errors
+from moto.stepfunctions import responses as sfn_responses
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_aws_sdk as aws_sdk_task,
 )
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
+    StateTaskServiceSfn,
+)
+from moto.stepfunctions.models import StepFunctionBackend
+from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sns import (
+    StateTaskServiceSns,
+)
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 # AWS names aws-sdk integration errors <Service>.<Error>Exception with the service
 # in PascalCase (SesV2.MessageRejectedException); moto falls back to the lower-case
@@ -75,6 +99,203 @@ def start_time_as_iso_string() -> None:
     ExecutionWorker._get_evaluation_environment = build_with_iso_start_time
 
 
+def nested_executions_speak_the_integrations_case() -> None:
+    """AWS: the states:startExecution integration takes StateMachineArn, Name, Input
+    and answers (and .sync:2 reports) ExecutionArn, Output, Status, StartDate (epoch
+    milliseconds)... in PascalCase. moto's interpreter leaves the request in that
+    case, which its boto3 client refuses (startExecution fails with States.Runtime),
+    and the answer in boto3's camelCase with datetimes. Both are translated with the
+    Step Functions service model, as LocalStack's interpreter (moto's is a port of
+    it) does. Tested in tests/emulator/test_order_fidelity.py."""
+    sfn_task = StateTaskServiceSfn
+    if getattr(sfn_task._normalise_parameters, "speaks_integration_case", False):
+        return
+    normalise_parameters = sfn_task._normalise_parameters
+    model = botocore.session.get_session().get_service_model("stepfunctions")
+    operations = {botocore.xform_name(name): model.operation_model(name) for name in model.operation_names}
+
+    def operation(self, service_action_name):
+        return operations[self._get_boto_service_action(service_action_name)]
+
+    def to_boto_case(self, parameters, boto_service_name=None, service_action_name=None):
+        normalise_parameters(self, parameters, boto_service_name, service_action_name)
+        self._to_boto_request(parameters, operation(self, service_action_name).input_shape)
+
+    def to_integration_case(self, response, boto_service_name=None, service_action_name=None):
+        shape = operation(self, service_action_name).output_shape
+        if shape is not None:
+            self._from_boto_response(response, shape)
+        if isinstance(response, dict):  # dates are epoch milliseconds, as in AWS's answer
+            for key, value in response.items():
+                if isinstance(value, datetime.datetime):
+                    response[key] = int(value.timestamp() * 1000)
+
+    to_boto_case.speaks_integration_case = True
+    sfn_task._normalise_parameters = to_boto_case
+    sfn_task._normalise_response = to_integration_case
+
+
+def send_task_failure_keeps_the_cause() -> None:
+    """AWS: SendTaskFailure's cause reaches the waiting Task (a Catch sees it in
+    $.Cause). moto's response handler drops it before its backend, which takes it.
+    Tested in tests/emulator/test_order_fidelity.py."""
+    handler = sfn_responses.StepFunctionResponse.send_task_failure
+    if getattr(handler, "keeps_cause", False):
+        return
+
+    def send_task_failure(self):
+        backend = self.stepfunction_backend
+        if "cause" not in inspect.signature(backend.send_task_failure).parameters:
+            return handler(self)
+        backend.send_task_failure(self._get_param("taskToken"), error=self._get_param("error"),
+                                  cause=self._get_param("cause"))
+        return EmptyResult()
+
+    send_task_failure.keeps_cause = True
+    sfn_responses.StepFunctionResponse.send_task_failure = send_task_failure
+
+
+# StartExecution limits (API reference, StartExecution): `input` is at most
+# 262,144 bytes of UTF-8, `name` 1-80 characters without white space, brackets,
+# wildcards, special characters or control characters.
+MAX_EXECUTION_INPUT_BYTES = 262_144
+
+
+def _refuse_json_constant(constant: str) -> None:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def start_execution_checks_its_input_and_name() -> None:
+    """AWS refuses an oversized input (ValidationException, the API's length
+    constraint), an input that is not JSON (InvalidExecutionInput; NaN and
+    Infinity are not JSON either) and an invalid name (InvalidName; over 80
+    characters: ValidationException) before anything runs. With executions
+    turned on, moto's interpreter backend checks none of it (a JSON error comes
+    back with no error code) and starts the execution."""
+    start = StepFunctionsParserBackend.start_execution
+    if getattr(start, "checks_input_and_name", False):
+        return
+
+    def start_checked(self, state_machine_arn, name=None, execution_input=None, trace_header=None):
+        if name is not None:
+            if any(character.isspace() for character in name):
+                raise sfn_errors.InvalidName(f"Invalid Name: '{name}'")
+            StepFunctionBackend._validate_name(self, name)
+        if execution_input is not None:
+            if len(execution_input.encode("utf-8", "surrogatepass")) > MAX_EXECUTION_INPUT_BYTES:
+                raise sfn_errors.ValidationException(
+                    "1 validation error detected: Value at 'input' failed to satisfy constraint: "
+                    f"Member must have length less than or equal to {MAX_EXECUTION_INPUT_BYTES}")
+            try:
+                json.loads(execution_input, parse_constant=_refuse_json_constant)
+            except ValueError as error:
+                raise sfn_errors.InvalidExecutionInput(f"Invalid State Machine Execution Input: '{error}'")
+        return start(self, state_machine_arn, name, execution_input, trace_header)
+
+    start_checked.checks_input_and_name = True
+    StepFunctionsParserBackend.start_execution = start_checked
+
+
+def e164_digits_are_ascii() -> None:
+    """AWS: an SMS goes to an E.164 number, '+' and ASCII digits. moto's check uses
+    Python's \\d, which also matches other scripts' digits ('+1415555０１００')."""
+    if sns_utils.E164_REGEX.flags & re.ASCII:
+        return
+    sns_utils.E164_REGEX = re.compile(sns_utils.E164_REGEX.pattern, re.ASCII)
+
+
+class _SesV2BadRequest(ServiceException):
+    code = "BadRequestException"
+
+
+def _ses_address_problem(address: str) -> str | None:
+    if any(ord(character) > 126 for character in address):
+        return f"Email address must be 7-bit ASCII (SES does not support SMTPUTF8): {address!r}"
+    if any(ord(character) < 33 for character in address):
+        return f"Local address contains control or whitespace: {address!r}"
+    return None
+
+
+def sesv2_refuses_addresses_it_cannot_send_to() -> None:
+    """AWS (SES API reference, Destination): SES does not support SMTPUTF8, so an
+    address must be 7-bit ASCII; control characters and white space are refused
+    too. SESv2 answers a bad parameter with BadRequestException. moto's SESv2
+    sends to any address with an '@' and a domain, and answers v1's
+    InvalidParameterValue (a name SESv2 does not have) for the rest."""
+    send = SESV2Response.send_email
+    if getattr(send, "checks_addresses", False):
+        return
+
+    def send_email(self):
+        params = json.loads(self.body or "{}")
+        destination = params.get("Destination") or {}
+        addresses = [params.get("FromEmailAddress") or ""] + [
+            address for key in ("ToAddresses", "CcAddresses", "BccAddresses") for address in destination.get(key, [])]
+        for address in addresses:
+            problem = _ses_address_problem(address)
+            if problem:
+                raise _SesV2BadRequest(problem)
+        try:
+            return send(self)
+        except InvalidParameterValue as error:
+            raise _SesV2BadRequest(error.message) from error
+
+    send_email.checks_addresses = True
+    SESV2Response.send_email = send_email
+
+
+_DYNAMODB_WRITES = threading.RLock()
+
+
+def conditional_writes_are_atomic() -> None:
+    """AWS: a conditional write checks its condition and writes as one step, so of
+    two concurrent `attribute_not_exists` puts of one key exactly one succeeds.
+    moto reads the item, evaluates the condition and writes with nothing held, so
+    concurrent requests (the emulator serves each on its own thread) can both pass
+    the check. Every DynamoDB write is serialized here."""
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        write = getattr(DynamoDBBackend, name)
+        if getattr(write, "serialized", False):
+            continue
+
+        def serialized(self, *args, __write=write, **kwargs):
+            with _DYNAMODB_WRITES:
+                return __write(self, *args, **kwargs)
+
+        serialized.serialized = True
+        setattr(DynamoDBBackend, name, serialized)
+
+
+def name_sns_errors_by_their_exception() -> None:
+    """AWS names an sns:publish error after the SDK's exception, SNS.<Exception>:
+    the error code ParameterValueInvalid is SNS.InvalidParameterValueException.
+    moto's interpreter appends "Exception" to the wire code instead, which gives
+    SNS.ParameterValueInvalidException for the one SNS error whose code and
+    exception name differ, so a definition naming it as permanent retries it."""
+    from_error = StateTaskServiceSns._from_error
+    if getattr(from_error, "names_by_exception", False):
+        return
+    model = botocore.session.get_session().get_service_model("sns")
+    renamed = {}
+    for shape in model.error_shapes:
+        code = shape.metadata.get("error", {}).get("code", shape.name)
+        moto_name = code if code.endswith("Exception") else f"{code}Exception"
+        if moto_name != shape.name:
+            renamed[f"SNS.{moto_name}"] = f"SNS.{shape.name}"
+
+    def from_error_named_by_exception(self, env, ex):
+        failure = from_error(self, env, ex)
+        details = (failure.event_details or {}).get("taskFailedEventDetails") or {}
+        name = renamed.get(details.get("error"))
+        if name:
+            details["error"] = name
+            failure.error_name = CustomErrorName(error_name=name)
+        return failure
+
+    from_error_named_by_exception.names_by_exception = True
+    StateTaskServiceSns._from_error = from_error_named_by_exception
+
+
 def quiet_interpreter_logs() -> None:
     """The interpreter logs every failed state with a repr of the whole definition
     (kilobytes per failure). The execution history carries the same facts."""
@@ -86,3 +307,10 @@ def apply_all() -> None:
     reject_publish_with_several_targets()
     start_time_as_iso_string()
     quiet_interpreter_logs()
+    nested_executions_speak_the_integrations_case()
+    send_task_failure_keeps_the_cause()
+    start_execution_checks_its_input_and_name()
+    e164_digits_are_ascii()
+    sesv2_refuses_addresses_it_cannot_send_to()
+    conditional_writes_are_atomic()
+    name_sns_errors_by_their_exception()

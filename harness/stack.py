@@ -38,6 +38,13 @@ class StackOutputs:
     sender_email: str
     region: str
     endpoint_url: str | None = None
+    # The order saga (orders.tf). After endpoint_url, so they need defaults; both
+    # deploy paths set them.
+    order_state_machine_arn: str | None = None
+    approval_queue_url: str | None = None
+    orders_table_name: str | None = None
+    stock_table_name: str | None = None
+    payments_table_name: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

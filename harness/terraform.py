@@ -7,6 +7,7 @@ so the embedded stack cannot drift from what `terraform apply` builds.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from functools import lru_cache
@@ -34,6 +35,14 @@ def _literal(value: Any) -> Any:
 
 
 def parse(path: Path) -> dict:
+    """python-hcl2's reading of a .tf file (a fresh copy: callers may change it)."""
+    stat = path.stat()
+    return copy.deepcopy(_parse(path.resolve(), stat.st_mtime_ns, stat.st_size))
+
+
+@lru_cache(maxsize=None)
+def _parse(path: Path, mtime_ns: int, size: int) -> dict:
+    """Parsing is slow (~50 ms a file) and the deployers read the same files many times."""
     with path.open() as handle:
         return hcl2.load(handle)
 

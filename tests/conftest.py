@@ -1,54 +1,115 @@
-"""Session fixtures: one emulator and one deployed stack for the whole run."""
+"""Session fixtures: one emulator and one deployed stack for the whole run.
+
+`--backend embedded|localstack|aws` (or STACK_BACKEND) picks where the stack
+is deployed: see tests/backends.py.
+"""
 
 from __future__ import annotations
 
-import uuid
+import re
+from pathlib import Path
 
 import pytest
 
 from harness.deploy import EmbeddedDeployer
 from harness.emulator import EmbeddedEmulator
 from harness.observe import Observer
+from harness.report import GraphvizMissing, report_executions
 from harness.stack import StackOutputs, stack_variables, variables_for_tests
+from tests import backends
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    backends.add_option(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "backends(*names, reason=...): run only on these deploy backends")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    backends.skip_unless_supported(item, item.config.getoption("--backend"))
 
 
 @pytest.fixture(scope="session")
-def variables() -> dict:
+def backend(request: pytest.FixtureRequest) -> str:
+    """Where this run deploys the stack: embedded, localstack or aws."""
+    return request.config.getoption("--backend")
+
+
+@pytest.fixture(scope="session")
+def variables(backend: str) -> dict:
     """The root module's variables as the tests deploy them (tests/test.tfvars.json)."""
-    return stack_variables(variables_for_tests())
+    return stack_variables({**variables_for_tests(), **backends.variable_overrides(backend)})
 
 
 @pytest.fixture(scope="session")
-def emulator():
+def emulator(backend: str):
+    backends.require_embedded(backend, "emulator")
     with EmbeddedEmulator() as running:
         yield running
 
 
 @pytest.fixture(scope="session")
-def stack(emulator: EmbeddedEmulator, variables: dict) -> StackOutputs:
-    return EmbeddedDeployer(emulator, variables).deploy()
+def stack(request: pytest.FixtureRequest, backend: str, variables: dict):
+    if backend == "embedded":
+        yield EmbeddedDeployer(request.getfixturevalue("emulator"), variables).deploy()
+        return
+    with backends.terraform_stack(backend) as outputs:  # terraform apply; destroy always follows
+        yield outputs
 
 
 @pytest.fixture(scope="session")
-def observer(stack: StackOutputs) -> Observer:
-    watcher = Observer(stack)
+def observer(backend: str, stack: StackOutputs) -> Observer:
+    watcher = backends.observer_for(backend, stack)
     watcher.subscribe_to_events()
-    return watcher
+    yield watcher
+    watcher.close()
 
 
 @pytest.fixture
-def faults(emulator: EmbeddedEmulator):
+def faults(request: pytest.FixtureRequest, backend: str):
     """The emulator's fault injector, emptied after the test."""
+    backends.require_embedded(backend, "faults")
+    emulator: EmbeddedEmulator = request.getfixturevalue("emulator")
     yield emulator.faults
     emulator.faults.clear()
 
 
 @pytest.fixture
-def recipient() -> dict:
+def recipient(backend: str) -> dict:
     """A phone number, an email address and a notification id no other test uses."""
-    digits = uuid.uuid4().int % 10**9
-    return {
-        "notification_id": f"n-{uuid.uuid4()}",
-        "user_phone": f"+1415{digits:09d}"[:12],
-        "user_email": f"user-{uuid.uuid4().hex[:12]}@example.com",
-    }
+    return backends.recipient_for(backend)
+
+
+# Execution reports for failing tests -------------------------------------------
+REPORTS = Path(__file__).resolve().parent.parent / "build" / "reports" / "failed-tests"
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture(autouse=True)
+def report_failed_executions(request: pytest.FixtureRequest):
+    """When a test that ran executions fails, draw each of them (build/reports/failed-tests/)."""
+    if "observer" not in request.fixturenames:
+        yield
+        return
+    observer = request.getfixturevalue("observer")
+    first = len(observer.started)
+    yield
+    call = getattr(request.node, "rep_call", None)
+    started = observer.started[first:]
+    if call is None or not call.failed or not started:
+        return
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid.split("::", 1)[-1])
+    try:
+        paths = report_executions(observer, started, REPORTS, name)
+    except GraphvizMissing as missing:
+        print(f"no execution report: {missing}")
+        return
+    print("execution reports:\n" + "\n".join(f"  {path}" for path in paths))

@@ -12,6 +12,19 @@ FAKE_MODULES = {
     "status_table": {"name": "status", "arn": "arn:aws:dynamodb:us-east-1:123456789012:table/status"},
     "events_topic": {"name": "events", "arn": "arn:aws:sns:us-east-1:123456789012:events"},
     "email_identity": {"arn": "arn:aws:ses:us-east-1:123456789012:identity/a@example.com"},
+    # orders.tf
+    "notification_workflow": {"arn": "arn:aws:states:us-east-1:123456789012:stateMachine:notification"},
+    "orders_kms_key": {"arn": "arn:aws:kms:us-east-1:123456789012:key/11111111-1111-1111-1111-111111111111"},
+    "orders_table": {"name": "orders", "arn": "arn:aws:dynamodb:us-east-1:123456789012:table/orders"},
+    "stock_table": {"name": "stock", "arn": "arn:aws:dynamodb:us-east-1:123456789012:table/stock"},
+    "payments_table": {"name": "payments", "arn": "arn:aws:dynamodb:us-east-1:123456789012:table/payments"},
+    "approval_queue": {"url": "https://sqs.us-east-1.amazonaws.com/123456789012/approvals",
+                       "arn": "arn:aws:sqs:us-east-1:123456789012:approvals"},
+    "order_function": {
+        key: {"arn": f"arn:aws:lambda:us-east-1:123456789012:function:{key.replace('_', '-')}"}
+        for key in ("validate_order", "check_fraud", "reserve_inventory", "release_inventory", "charge_payment",
+                    "refund_payment")
+    },
 }
 
 

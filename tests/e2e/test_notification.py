@@ -83,7 +83,7 @@ def test_every_requested_channel_is_delivered(observer, recipient, variables, mo
         assert len(emails) == 1
         assert emails[0]["Source"] == variables["sender_email"]
         assert emails[0]["Subject"] == "Shipping update"
-        assert emails[0]["Body"]["text_part"] == request["message_content"]
+        assert observer.email_text(emails[0]) == request["message_content"]
     else:
         assert emails == []
 

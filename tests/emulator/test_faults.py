@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import botocore.exceptions
@@ -63,4 +64,30 @@ def test_rules_are_managed_over_http(emulator, stack, faults):
 ])
 def test_malformed_rules_are_refused(bad):
     with pytest.raises((ValueError, TypeError)):
+        rules_from_json([bad])
+
+
+def test_a_delay_rule_slows_the_call_then_lets_it_through(emulator, stack, faults):
+    sns = emulator.client("sns")
+    faults.add(FaultRule(service="sns", operation="Publish", delay_seconds=0.3, times=1, when={"PhoneNumber": None}))
+
+    started = time.monotonic()
+    sns.publish(PhoneNumber="+14155550114", Message="slow")
+    assert time.monotonic() - started >= 0.3
+    assert faults.rules()[0]["hits"] == 1
+
+
+def test_a_delay_rule_can_end_in_an_error(emulator, stack, faults):
+    faults.add(FaultRule(service="sns", operation="Publish", error_code="Throttled", delay_seconds=0.1, times=1))
+
+    assert error_code(lambda: emulator.client("sns").publish(PhoneNumber="+14155550115", Message="x")) == "Throttled"
+
+
+@pytest.mark.parametrize("bad", [
+    {"service": "sns", "operation": "Publish"},
+    {"service": "sns", "operation": "Publish", "delay_seconds": -1},
+    {"service": "sns", "operation": "Publish", "delay_seconds": 61},
+])
+def test_a_rule_needs_an_error_or_a_sane_delay(bad):
+    with pytest.raises(ValueError):
         rules_from_json([bad])

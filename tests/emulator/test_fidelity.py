@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import botocore.exceptions
 import pytest
 
+from harness.faults import FaultRule
 from harness.observe import Observer
 
 
@@ -58,3 +60,134 @@ def test_publish_to_a_phone_still_works(emulator, stack):
     phone = "+14155559876"
     emulator.client("sns").publish(PhoneNumber=phone, Message="direct")
     assert [m["Message"] for m in Observer(stack).sms(phone)] == ["direct"]
+
+
+# StartExecution refuses what AWS refuses, before anything runs --------------------
+
+PASS_MACHINE = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
+
+
+@pytest.fixture(scope="module")
+def pass_machine(emulator):
+    return emulator.client("stepfunctions").create_state_machine(
+        name=f"probe-start-{uuid.uuid4().hex[:8]}", definition=json.dumps(PASS_MACHINE),
+        roleArn="arn:aws:iam::123456789012:role/probe",
+    )["stateMachineArn"]
+
+
+def start_error(emulator, machine: str, *, name: str | None = None, body: str = "{}") -> str | None:
+    """The StartExecution error code, or None if the execution started."""
+    try:
+        emulator.client("stepfunctions").start_execution(
+            stateMachineArn=machine, name=name or f"probe-{uuid.uuid4()}", input=body)
+    except botocore.exceptions.ClientError as error:
+        return error.response["Error"]["Code"]
+    return None
+
+
+def padded_input(size: int, filler: str = "x") -> str:
+    """A JSON object of exactly `size` bytes of UTF-8, padded with `filler` (1 or 2 bytes)."""
+    skeleton = len(json.dumps({"pad": ""}).encode())
+    width = len(filler.encode())
+    return json.dumps({"pad": filler * ((size - skeleton) // width) + "x" * ((size - skeleton) % width)},
+                      ensure_ascii=False)
+
+
+def test_an_input_of_exactly_256_kib_is_accepted(emulator, pass_machine):
+    body = padded_input(262_144)
+    assert len(body.encode()) == 262_144
+    assert start_error(emulator, pass_machine, body=body) is None
+
+
+@pytest.mark.parametrize("filler", ["x", "é"], ids=["ascii", "two-byte-utf8"])
+def test_an_input_over_256_kib_of_utf8_is_refused(emulator, pass_machine, filler):
+    body = padded_input(262_145, filler)
+    assert len(body.encode()) == 262_145 and len(body) <= 262_145  # é: fewer characters than bytes
+    assert start_error(emulator, pass_machine, body=body) == "ValidationException"
+
+
+@pytest.mark.parametrize("body", ["{not json", "", "{'a': 1}", '{"a": 1,}', '{"a": NaN}', '{"a": Infinity}'])
+def test_an_input_that_is_not_json_is_refused(emulator, pass_machine, body):
+    assert start_error(emulator, pass_machine, body=body) == "InvalidExecutionInput"
+
+
+@pytest.mark.parametrize("body", ["[]", '"text"', "42", "null", "true"])
+def test_any_json_value_is_an_input(emulator, pass_machine, body):
+    assert start_error(emulator, pass_machine, body=body) is None
+
+
+@pytest.mark.parametrize("name", ["a b", "a\tb", "a\u2003b", "a/b", "a:b", "a*", "a?", "<a>", "{a}", "[a]", 'a"b',
+                                  "a#b", "a%b", "a\\b", "a^b", "a|b", "a~b", "a`b", "a$b", "a&b", "a,b", "a;b",
+                                  "a\u0000b", "a\u007fb", "a\u0085b"])
+def test_an_execution_name_with_a_forbidden_character_is_refused(emulator, pass_machine, name):
+    assert start_error(emulator, pass_machine, name=name) == "InvalidName"
+
+
+def test_an_execution_name_over_80_characters_is_refused(emulator, pass_machine):
+    assert start_error(emulator, pass_machine, name="n" * 80) is None
+    assert start_error(emulator, pass_machine, name="n" * 81) == "ValidationException"
+
+
+@pytest.mark.parametrize("name", ["order-42_confirmed", "émile", "通知", "a\u200bb"])
+def test_other_execution_names_are_accepted(emulator, pass_machine, name):
+    assert start_error(emulator, pass_machine, name=f"{name}-{uuid.uuid4().hex[:6]}") is None
+
+
+# SNS and SES refuse addresses they cannot deliver to -------------------------------
+
+@pytest.mark.parametrize("phone", ["+1415555\uff10\uff11\uff10\uff10", "+1\u0664\u0661\u0665\u0665\u0665\u0665\u0660\u0661\u0660\u0660"],
+                         ids=["fullwidth-digits", "arabic-indic-digits"])
+def test_sms_to_digits_that_are_not_ascii_is_refused(emulator, phone):
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        emulator.client("sns").publish(PhoneNumber=phone, Message="x")
+    assert refused.value.response["Error"]["Code"] == "InvalidParameter"
+
+
+def send_email_to(emulator, stack, address: str) -> None:
+    emulator.client("sesv2").send_email(
+        FromEmailAddress=stack.sender_email, Destination={"ToAddresses": [address]},
+        Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}}})
+
+
+@pytest.mark.parametrize("address", ["\U0001f642@example.com", "us\u202eer@example.com", "user\u0000@example.com",
+                                     "user@\u200bexample.com", "user\u00a0@example.com", "us er@example.com", "user@"])
+def test_sesv2_refuses_an_address_it_cannot_send_to_as_a_bad_request(emulator, stack, address):
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        send_email_to(emulator, stack, address)
+    assert refused.value.response["Error"]["Code"] == "BadRequestException"
+
+
+def test_sesv2_still_sends_to_a_plain_address(emulator, stack):
+    send_email_to(emulator, stack, f"plain-{uuid.uuid4().hex[:8]}@example.com")
+
+
+# DynamoDB conditional writes are atomic ------------------------------------------
+
+def test_of_concurrent_conditional_puts_of_one_key_exactly_one_succeeds(emulator, stack):
+    key = f"race-{uuid.uuid4()}"
+    dynamodb = emulator.client("dynamodb")
+
+    def put(index: int) -> str:
+        try:
+            dynamodb.put_item(TableName=stack.status_table_name, ConditionExpression="attribute_not_exists(notification_id)",
+                              Item={"notification_id": {"S": key}, "writer": {"N": str(index)}})
+        except botocore.exceptions.ClientError as error:
+            return error.response["Error"]["Code"]
+        return "written"
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        outcomes = list(pool.map(put, range(48)))
+
+    assert outcomes.count("written") == 1, outcomes
+    assert set(outcomes) == {"written", "ConditionalCheckFailedException"}
+
+
+def test_sns_errors_are_named_after_their_exception_not_their_code(emulator, stack, faults):
+    # SNS answers ParameterValueInvalid for its InvalidParameterValueException
+    faults.add(FaultRule(service="sns", operation="Publish", error_code="ParameterValueInvalid"))
+    execution = run_machine(emulator, stack, {
+        "StartAt": "Send",
+        "States": {"Send": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "TimeoutSeconds": 5,
+                            "Parameters": {"PhoneNumber": "+14155550199", "Message": "x"}, "End": True}},
+    })
+    assert (execution.status, execution.error) == ("FAILED", "SNS.InvalidParameterValueException")

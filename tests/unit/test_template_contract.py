@@ -26,9 +26,9 @@ def test_terraform_passes_exactly_the_templates_placeholders(template):
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda p: p.name)
 def test_templatefile_is_called_with_that_local(template):
     name = template.name.removesuffix(".asl.json")
-    main = (terraform.ROOT / "main.tf").read_text()
+    root_files = "".join(path.read_text() for path in sorted(terraform.ROOT.glob("*.tf")))
     call = f'templatefile("${{path.module}}/definitions/{template.name}", local.{name}_definition_vars)'
-    assert call in main
+    assert call in root_files
 
 
 def test_definition_vars_reference_only_declared_variables():

@@ -1,0 +1,81 @@
+"""Measurements on a deployed stack: latency, throughput, transitions per request."""
+
+from __future__ import annotations
+
+import statistics
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..observe import TERMINAL, Execution, Observer
+
+Request = Callable[[int], dict]
+
+
+@dataclass
+class Latency:
+    median: float
+    p95: float
+    runs: int
+
+
+def latency(observer: Observer, request: Request, runs: int, **start: Any) -> Latency:
+    """Start-to-end time of one execution at a time (seconds)."""
+    times = []
+    for index in range(runs):
+        began = time.perf_counter()
+        observer.wait(observer.start(request(index), **start), timeout=120, history=False)
+        times.append(time.perf_counter() - began)
+    times.sort()
+    return Latency(statistics.median(times), times[min(len(times) - 1, round(0.95 * (len(times) - 1)))], runs)
+
+
+def throughput(observer: Observer, request: Request, *, concurrency: int, total: int, **start: Any) -> float:
+    """Executions finished per second with `concurrency` always in flight."""
+    sfn = observer.sfn
+    in_flight: list[str] = []
+    started = finished = 0
+    began = time.perf_counter()
+    deadline = began + 600
+    while finished < total:
+        while len(in_flight) < concurrency and started < total:
+            in_flight.append(observer.start(request(started), **start))
+            started += 1
+        still_running = []
+        for arn in in_flight:
+            if sfn.describe_execution(executionArn=arn)["status"] in TERMINAL:
+                finished += 1
+            else:
+                still_running.append(arn)
+        in_flight = still_running
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"{total - finished} executions still running after 600 s")
+        if in_flight:
+            time.sleep(0.01)  # a benchmark loop, bounded by the deadline above
+    return total / (time.perf_counter() - began)
+
+
+def billed_transitions(execution: Execution) -> int:
+    """State transitions as Step Functions bills them: every state entered, plus every retry."""
+    entered = len(execution.path)
+    retries = sum(max(0, execution.attempts(state) - 1) for state in set(execution.path))
+    return entered + retries
+
+
+def lambda_invocations(execution: Execution) -> int:
+    return sum(
+        1 for event in execution.history
+        if event["type"] == "TaskScheduled" and event["taskScheduledEventDetails"].get("resourceType") == "lambda"
+    )
+
+
+def sequential_service_calls(execution: Execution) -> int:
+    """Service calls on the critical path: a Parallel state counts as its longest branch (approximated as 1)."""
+    calls = [e for e in execution.history if e["type"] == "TaskScheduled"]
+    parallel_extra = sum(1 for e in execution.history if e["type"] == "ParallelStateStarted")
+    return max(1, len(calls) - parallel_extra)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"

@@ -1,0 +1,41 @@
+"""What every order function shares: structured JSON logs and input checks.
+
+Packaged with each function (see `local.order_functions` in orders.tf).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import Any
+
+FUNCTION_NAME = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "local")
+
+
+def log(level: str, message: str, **fields: Any) -> None:
+    """One JSON object per line on stdout, which Lambda sends to CloudWatch Logs."""
+    record = {"timestamp": round(time.time(), 3), "level": level, "function": FUNCTION_NAME, "message": message}
+    record.update(fields)
+    print(json.dumps(record, default=str), file=sys.stdout, flush=True)
+
+
+def require(event: Any, field: str, kind: type | tuple[type, ...]) -> Any:
+    """event[field], which the state machine always passes: a missing or mistyped one is a bug upstream."""
+    if not isinstance(event, dict) or field not in event or not isinstance(event[field], kind):
+        raise ValueError(f"the state machine passed no valid {field!r}")
+    value = event[field]
+    if kind is int and isinstance(value, bool):
+        raise ValueError(f"the state machine passed no valid {field!r}")
+    return value
+
+
+def items_of(event: Any) -> list[dict[str, Any]]:
+    """The order's items as validate_order normalised them: [{"sku", "quantity"}, ...]."""
+    items = require(event, "items", list)
+    for item in items:
+        if not (isinstance(item, dict) and isinstance(item.get("sku"), str)
+                and isinstance(item.get("quantity"), int) and item["quantity"] > 0):
+            raise ValueError("the state machine passed a malformed item")
+    return items

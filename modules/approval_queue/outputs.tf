@@ -1,0 +1,9 @@
+output "url" {
+  description = "URL of the approval queue (what SendMessage and ReceiveMessage take)."
+  value       = aws_sqs_queue.this.url
+}
+
+output "arn" {
+  description = "ARN of the approval queue."
+  value       = aws_sqs_queue.this.arn
+}

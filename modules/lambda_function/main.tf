@@ -1,0 +1,143 @@
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
+
+locals {
+  account_id     = data.aws_caller_identity.current.account_id
+  partition      = data.aws_partition.current.partition
+  region         = data.aws_region.current.region
+  log_group_name = "/aws/lambda/${var.name}"
+
+  # Built from the name, as modules/state_machine builds its ARN: the policy
+  # then names the log group without depending on it.
+  log_group_arn = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_name}"
+}
+
+# The deployment package holds this function's files only, at the root of the
+# zip where Lambda's Python runtime looks for the handler's module.
+data "archive_file" "this" {
+  type             = "zip"
+  output_path      = "${path.root}/build/lambda/${var.name}.zip"
+  output_file_mode = "0644"
+
+  dynamic "source" {
+    for_each = toset(var.source_files)
+
+    content {
+      content  = file("${var.source_dir}/${source.value}")
+      filename = source.value
+    }
+  }
+}
+
+data "aws_iam_policy_document" "assume_role" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name               = var.name
+  assume_role_policy = data.aws_iam_policy_document.assume_role.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "this" {
+  # What the function's code calls, supplied by the caller.
+  dynamic "statement" {
+    for_each = var.policy_statements
+
+    content {
+      sid       = statement.value.sid
+      actions   = statement.value.actions
+      resources = statement.value.resources
+
+      dynamic "condition" {
+        for_each = statement.value.conditions
+
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
+    }
+  }
+
+  # The function's own log group, created below (not by Lambda), so the role
+  # needs no logs:CreateLogGroup.
+  statement {
+    sid       = "WriteLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${local.log_group_arn}:*"]
+  }
+
+  # tracing_config Active: X-Ray actions support no resource narrower than "*".
+  # https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html
+  statement {
+    sid       = "SendTraces"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"]
+  }
+}
+
+# Inline, so the role's permissions live and die with the role.
+resource "aws_iam_role_policy" "this" {
+  name   = var.name
+  role   = aws_iam_role.this.id
+  policy = data.aws_iam_policy_document.this.json
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  name              = local.log_group_name
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_lambda_function" "this" {
+  # checkov:skip=CKV_AWS_116:Invoked synchronously by Step Functions only: a failure returns to the state machine, which retries it or compensates. A dead-letter queue only receives failed asynchronous invocations, which never happen here.
+  # checkov:skip=CKV_AWS_117:The function reaches only DynamoDB's regional endpoint, with IAM. No VPC resource to reach, so a VPC would add NAT or endpoint cost and no isolation; add vpc_config where policy requires it.
+  # checkov:skip=CKV_AWS_272:Deployed from source by Terraform (archive_file); code signing needs an AWS Signer profile and a signed S3 artifact pipeline, outside this reference stack.
+  function_name                  = var.name
+  description                    = var.description
+  role                           = aws_iam_role.this.arn
+  handler                        = var.handler
+  runtime                        = var.runtime
+  filename                       = data.archive_file.this.output_path
+  source_code_hash               = data.archive_file.this.output_base64sha256
+  timeout                        = var.timeout_seconds
+  memory_size                    = var.memory_size
+  reserved_concurrent_executions = var.reserved_concurrency
+  kms_key_arn                    = var.kms_key_arn
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  logging_config {
+    log_format = "JSON"
+    log_group  = aws_cloudwatch_log_group.this.name
+  }
+
+  dynamic "environment" {
+    for_each = length(var.environment) > 0 ? [var.environment] : []
+
+    content {
+      variables = environment.value
+    }
+  }
+
+  tags = var.tags
+
+  # Lambda checks the role when the function is created, and the first
+  # invocation writes to the log group.
+  depends_on = [aws_iam_role_policy.this, aws_cloudwatch_log_group.this]
+}

@@ -1,0 +1,109 @@
+variable "name" {
+  description = "Name of the function; its IAM role and its log group (/aws/lambda/<name>) are named after it."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,64}$", var.name))
+    error_message = "name must be 1-64 letters, digits, hyphens or underscores."
+  }
+}
+
+variable "description" {
+  description = "What the function does, shown in the Lambda console."
+  type        = string
+}
+
+variable "source_dir" {
+  description = "Directory holding the function's source files."
+  type        = string
+}
+
+variable "source_files" {
+  description = "The files of source_dir that make up the deployment package (the handler module and the modules it imports), placed at the root of the zip."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.source_files) > 0
+    error_message = "source_files must name at least the handler's module."
+  }
+}
+
+variable "handler" {
+  description = "Entry point, module.function, e.g. validate_order.lambda_handler."
+  type        = string
+}
+
+variable "runtime" {
+  description = "Lambda runtime identifier."
+  type        = string
+  default     = "python3.11"
+}
+
+variable "timeout_seconds" {
+  description = "Longest a single invocation may run before Lambda stops it (Sandbox.Timedout)."
+  type        = number
+
+  validation {
+    condition     = var.timeout_seconds >= 1 && var.timeout_seconds <= 900 && floor(var.timeout_seconds) == var.timeout_seconds
+    error_message = "timeout_seconds must be a whole number from 1 to 900."
+  }
+}
+
+variable "memory_size" {
+  description = "Memory in MB (CPU is allocated in proportion)."
+  type        = number
+  default     = 256
+}
+
+variable "reserved_concurrency" {
+  description = "Concurrent executions reserved for (and the most allowed to) the function."
+  type        = number
+
+  validation {
+    condition     = var.reserved_concurrency >= 0 && floor(var.reserved_concurrency) == var.reserved_concurrency
+    error_message = "reserved_concurrency must be a whole number, at least 0 (0 stops the function)."
+  }
+}
+
+variable "environment" {
+  description = "Environment variables of the function."
+  type        = map(string)
+  default     = {}
+}
+
+variable "policy_statements" {
+  description = "IAM statements for what the function's code calls, and nothing else. Writing its own logs and traces is added by the module."
+  type = list(object({
+    sid       = string
+    actions   = list(string)
+    resources = list(string)
+    conditions = optional(list(object({
+      test     = string
+      variable = string
+      values   = list(string)
+    })), [])
+  }))
+  default = []
+
+  validation {
+    condition     = alltrue([for s in var.policy_statements : can(regex("^[A-Za-z0-9]+$", s.sid))])
+    error_message = "Each sid must be letters and digits only (an IAM rule)."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "ARN of the customer managed KMS key that encrypts the function's environment variables and its log group."
+  type        = string
+}
+
+variable "log_retention_days" {
+  description = "Days CloudWatch Logs keeps the function's log events."
+  type        = number
+  default     = 365
+}
+
+variable "tags" {
+  description = "Tags for the function, its role and its log group."
+  type        = map(string)
+  default     = {}
+}

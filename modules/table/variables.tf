@@ -1,0 +1,26 @@
+variable "name" {
+  description = "Name of the table."
+  type        = string
+}
+
+variable "hash_key" {
+  description = "Name of the partition key, a string attribute."
+  type        = string
+}
+
+variable "kms_key_arn" {
+  description = "ARN of the customer managed KMS key that encrypts the table."
+  type        = string
+}
+
+variable "deletion_protection" {
+  description = "Refuse to delete the table (terraform destroy fails) until this is turned off."
+  type        = bool
+  default     = true
+}
+
+variable "tags" {
+  description = "Tags for the table."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,337 @@
+"""Reliability: what each workflow does when the services it calls fail.
+
+Faults are injected into the embedded emulator (harness/faults.py), so the
+definitions' own Retry and Catch handle them exactly as on AWS. Attempts are
+read from the execution history and compared with the retry settings the
+stack was deployed with (tests/test.tfvars.json). On another backend the
+`faults` fixture skips these tests with its reason (see tests/backends.py).
+
+docs/testing.md lists every scenario and what it leaves behind.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+
+import botocore.exceptions
+import botocore.session
+import pytest
+
+from harness import terraform
+from harness.definition_rules import iter_states
+from harness.faults import FaultRule
+from harness.stack import stack_variables
+from tests.e2e.test_notification import CHANNELS, request_for
+from tests.support import definition_values
+
+pytestmark = pytest.mark.e2e
+
+# How each channel is faulted: its Task state, the call it makes, a transient
+# error (throttling) and the variable that bounds its retries.
+CHANNEL = {
+    "sms": {"state": "SendSms", "mark_failed": "MarkSmsFailed", "attempts_variable": "sms_max_attempts",
+            "call": {"service": "sns", "operation": "Publish", "when": {"PhoneNumber": None}},
+            "transient": {"error_code": "Throttled", "status": 400}, "transient_name": "SNS.ThrottledException"},
+    "email": {"state": "SendEmail", "mark_failed": "MarkEmailFailed", "attempts_variable": "email_max_attempts",
+              "call": {"service": "sesv2", "operation": "SendEmail"},
+              "transient": {"error_code": "TooManyRequestsException", "status": 429},
+              "transient_name": "SesV2.TooManyRequestsException"},
+}
+OTHER = {"sms": "email", "email": "sms"}
+
+
+def sent(observer, recipient: dict) -> dict[str, int]:
+    return {"sms": len(observer.sms(recipient["user_phone"])), "email": len(observer.emails(recipient["user_email"]))}
+
+
+def assert_delivered_once(observer, recipient: dict, mode: str) -> None:
+    expected = {channel: int(channel in CHANNELS[mode]) for channel in ("sms", "email")}
+    assert sent(observer, recipient) == expected
+
+
+def status_table_call(stack, operation: str, **rule) -> FaultRule:
+    """A fault on the status table only (the order stack has tables of its own)."""
+    return FaultRule(service="dynamodb", operation=operation, when={"TableName": stack.status_table_name}, **rule)
+
+
+# Channels: transient failures are retried, within the configured attempts ------------------
+
+@pytest.mark.parametrize("channel", ["sms", "email"])
+def test_transient_failures_up_to_the_limit_are_retried_then_delivered(observer, recipient, faults, variables,
+                                                                       channel):
+    # GIVEN the channel's service throttles as many times as the channel may retry
+    spec = CHANNEL[channel]
+    retries = variables[spec["attempts_variable"]]
+    faults.add(FaultRule(**spec["call"], **spec["transient"], times=retries))
+
+    # WHEN a dual request runs
+    execution = observer.run(request_for("dual", recipient))
+
+    # THEN the last allowed attempt delivers: 1 + max attempts calls, each failure in the history
+    assert execution.output["status"] == "DELIVERED", execution.describe()
+    assert execution.attempts(spec["state"]) == 1 + retries
+    assert execution.task_errors(spec["state"]) == [spec["transient_name"]] * retries
+    assert execution.attempts(CHANNEL[OTHER[channel]]["state"]) == 1
+    assert_delivered_once(observer, recipient, "dual")
+    assert observer.record(recipient["notification_id"])[f"{channel}_status"] == "SENT"
+
+
+@pytest.mark.parametrize("mode,channel", [("text", "sms"), ("mail", "email"), ("dual", "sms"), ("dual", "email")])
+def test_transient_failures_beyond_the_limit_fail_the_channel_after_exactly_one_plus_max_attempts(
+        observer, recipient, faults, variables, mode, channel):
+    # GIVEN the channel's service throttles every call
+    spec = CHANNEL[channel]
+    retries = variables[spec["attempts_variable"]]
+    faults.add(FaultRule(**spec["call"], **spec["transient"]))
+
+    # WHEN a request for the mode runs
+    execution = observer.run(request_for(mode, recipient))
+
+    # THEN the channel gave up after 1 + max attempts and is recorded FAILED with the error
+    assert execution.attempts(spec["state"]) == 1 + retries, execution.describe()
+    assert execution.task_errors(spec["state"]) == [spec["transient_name"]] * (1 + retries)
+    assert spec["mark_failed"] in execution.path
+    record = observer.record(recipient["notification_id"])
+    assert record[f"{channel}_status"] == "FAILED"
+    assert record[f"{channel}_detail"] == spec["transient_name"]
+    if mode == "dual":
+        # AND the other channel was delivered all the same
+        assert execution.status == "SUCCEEDED", execution.describe()
+        assert execution.output[OTHER[channel]] == "SENT"
+        assert record["status"] == "PARTIALLY_DELIVERED"
+        assert sent(observer, recipient) == {channel: 0, OTHER[channel]: 1}
+    else:
+        assert (execution.status, execution.error) == ("FAILED", "DeliveryFailed"), execution.describe()
+        assert record["status"] == "FAILED"
+        assert sent(observer, recipient) == {"sms": 0, "email": 0}
+    assert observer.wait_for_outcome_event(recipient["notification_id"])["status"] == record["status"]
+
+
+# Channels: permanent failures are not retried ---------------------------------------------
+
+@lru_cache(maxsize=None)
+def permanent_errors(state: str) -> tuple[str, ...]:
+    """The errors the definition names as permanent for `state` (its MaxAttempts 0 retrier)."""
+    definition = json.loads(terraform.render_definition("notification",
+                                                        definition_values("notification", stack_variables())))
+    state_body = next(body for _, name, body, _ in iter_states(definition) if name == state)
+    return tuple(error for retrier in state_body["Retry"] if retrier["MaxAttempts"] == 0
+                 for error in retrier["ErrorEquals"])
+
+
+def wire_error(service: str, error_name: str) -> tuple[str, int]:
+    """The code and HTTP status `service` answers for the Step Functions error `error_name`:
+    "SNS.OptedOutException" -> ("OptedOut", 400), "SesV2.MessageRejectedException" ->
+    ("MessageRejected", 400), from the service's own model."""
+    shape_name = error_name.split(".", 1)[1]
+    model = botocore.session.get_session().get_service_model(service)
+    for shape in model.error_shapes:
+        if shape_name in (shape.name, f"{shape.name}Exception"):
+            error = shape.metadata.get("error", {})
+            return error.get("code", shape.name), error.get("httpStatusCode", 400)
+    raise LookupError(f"{service} has no error {shape_name}")
+
+
+PERMANENT = [(channel, error) for channel in CHANNEL for error in permanent_errors(CHANNEL[channel]["state"])]
+
+
+@pytest.mark.parametrize("channel,error", PERMANENT, ids=[error for _, error in PERMANENT])
+def test_a_permanent_failure_is_not_retried_and_the_other_channel_is_delivered(observer, recipient, faults, channel,
+                                                                                error):
+    # GIVEN the channel's service answers an error the definition names as permanent
+    spec = CHANNEL[channel]
+    code, status = wire_error(spec["call"]["service"], error)
+    faults.add(FaultRule(**spec["call"], error_code=code, status=status))
+
+    # WHEN a dual request runs
+    execution = observer.run(request_for("dual", recipient))
+
+    # THEN one attempt, the channel FAILED with that error, the other channel delivered
+    assert execution.status == "SUCCEEDED", execution.describe()
+    assert execution.attempts(spec["state"]) == 1, execution.describe()
+    assert execution.task_errors(spec["state"]) == [error]
+    assert execution.output["status"] == "PARTIALLY_DELIVERED"
+    assert (execution.output[channel], execution.output[OTHER[channel]]) == ("FAILED", "SENT")
+    record = observer.record(recipient["notification_id"])
+    assert (record["status"], record[f"{channel}_detail"]) == ("PARTIALLY_DELIVERED", error)
+    assert sent(observer, recipient) == {channel: 0, OTHER[channel]: 1}
+    # AND the outcome was announced
+    event = observer.wait_for_outcome_event(recipient["notification_id"])
+    assert (event["status"], event[channel], event[OTHER[channel]]) == ("PARTIALLY_DELIVERED", "FAILED", "SENT")
+
+
+# The status table ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("error_code,status,transient", [
+    ("InternalServerError", 500, True),
+    ("ProvisionedThroughputExceededException", 400, True),
+    ("ThrottlingException", 400, True),
+    ("ResourceNotFoundException", 400, False),
+    ("AccessDeniedException", 400, False),
+])
+def test_a_request_that_cannot_be_recorded_sends_nothing(observer, recipient, faults, variables, stack,
+                                                         error_code, status, transient):
+    # GIVEN the status table refuses every write of the request
+    faults.add(status_table_call(stack, "PutItem", error_code=error_code, status=status))
+
+    # WHEN a dual request runs
+    execution = observer.run(request_for("dual", recipient))
+
+    # THEN it fails RecordingFailed before any channel, after the retries a transient error gets
+    assert (execution.status, execution.error) == ("FAILED", "RecordingFailed"), execution.describe()
+    assert execution.path[-2:] == ["RecordRequest", "RejectUnrecorded"]
+    assert execution.attempts("RecordRequest") == (1 + variables["service_max_attempts"] if transient else 1)
+    # AND nothing was recorded, sent or announced
+    assert observer.record(recipient["notification_id"]) is None
+    assert sent(observer, recipient) == {"sms": 0, "email": 0}
+    assert observer.outcome_events(recipient["notification_id"]) == []
+
+
+def test_a_transient_failure_to_record_is_retried_then_delivered(observer, recipient, faults, variables, stack):
+    faults.add(status_table_call(stack, "PutItem", error_code="ProvisionedThroughputExceededException",
+                                 times=variables["service_max_attempts"]))
+
+    execution = observer.run(request_for("dual", recipient))
+
+    assert execution.output["status"] == "DELIVERED", execution.describe()
+    assert execution.attempts("RecordRequest") == 1 + variables["service_max_attempts"]
+    assert_delivered_once(observer, recipient, "dual")
+
+
+def test_an_outcome_that_cannot_be_recorded_fails_after_the_deliveries(observer, recipient, faults, variables, stack):
+    # GIVEN the status table accepts the request but refuses every update
+    faults.add(status_table_call(stack, "UpdateItem", error_code="InternalServerError", status=500))
+
+    # WHEN a dual request runs
+    execution = observer.run(request_for("dual", recipient))
+
+    # THEN both messages went out, then the execution failed RecordingFailed
+    assert (execution.status, execution.error) == ("FAILED", "RecordingFailed"), execution.describe()
+    assert execution.path[-2:] == ["RecordOutcome", "RejectUnrecordedOutcome"]
+    assert execution.attempts("RecordOutcome") == 1 + variables["service_max_attempts"]
+    assert_delivered_once(observer, recipient, "dual")
+    # AND what it leaves: the record stays IN_PROGRESS, with no channel results, pointing
+    # at the execution whose history holds them; no event, no metric
+    record = observer.record(recipient["notification_id"])
+    assert record["status"] == "IN_PROGRESS" and record["execution_arn"] == execution.arn
+    assert "sms_status" not in record and "completed_at" not in record
+    assert observer.outcome_events(recipient["notification_id"]) == []
+    assert "PublishOutcomeEvent" not in execution.path and "PutOutcomeMetric" not in execution.path
+    channels = next(e for e in execution.history if e["type"] == "ParallelStateExited")
+    assert json.loads(channels["stateExitedEventDetails"]["output"])["channels"]["sms"]["status"] == "SENT"
+
+    # AND a retry of the same notification is a duplicate: it re-sends nothing (at most once)
+    faults.clear()
+    again = observer.run(request_for("dual", recipient))
+    assert again.output["status"] == "DUPLICATE", again.describe()
+    assert_delivered_once(observer, recipient, "dual")
+
+
+# Best-effort steps: the outcome event and the metric ----------------------------------------
+
+BEST_EFFORT = {
+    "event": ("PublishOutcomeEvent", {"service": "sns", "operation": "Publish", "when": {"TopicArn": None}}),
+    "metric": ("PutOutcomeMetric", {"service": "cloudwatch", "operation": "PutMetricData"}),
+}
+
+
+@pytest.mark.parametrize("outcome", ["DELIVERED", "FAILED"])
+@pytest.mark.parametrize("step", ["event", "metric"])
+def test_a_failing_event_or_metric_leaves_the_outcome_unchanged(observer, recipient, faults, variables, step,
+                                                                outcome):
+    # GIVEN the outcome event (or the metric) fails on every attempt
+    state, call = BEST_EFFORT[step]
+    faults.add(FaultRule(**call, error_code="InternalError", status=500))
+    request = request_for("text", recipient)
+    if outcome == "FAILED":
+        request["user_phone"] = "+1-415-555-0100"  # SNS refuses it: the only channel fails
+
+    # WHEN the request runs
+    execution = observer.run(request)
+
+    # THEN the notification ends as it would have, with the failed step in its history
+    assert execution.attempts(state) == 1 + variables["service_max_attempts"], execution.describe()
+    assert len(execution.task_errors(state)) == 1 + variables["service_max_attempts"]
+    if outcome == "DELIVERED":
+        assert (execution.status, execution.output["status"]) == ("SUCCEEDED", "DELIVERED"), execution.describe()
+    else:
+        assert (execution.status, execution.error) == ("FAILED", "DeliveryFailed"), execution.describe()
+    assert observer.record(recipient["notification_id"])["status"] == outcome
+    assert execution.path[-2] == "CheckDelivered" and "PutOutcomeMetric" in execution.path
+    events = observer.outcome_events(recipient["notification_id"])
+    assert events == [] if step == "event" else [e["status"] for e in events] == [outcome]
+
+
+def test_a_permanent_event_failure_is_not_retried(observer, recipient, faults):
+    faults.add(FaultRule(**BEST_EFFORT["event"][1], error_code="AuthorizationError", status=403))
+
+    execution = observer.run(request_for("mail", recipient))
+
+    assert execution.output["status"] == "DELIVERED", execution.describe()
+    assert execution.task_errors("PublishOutcomeEvent") == ["SNS.AuthorizationErrorException"]
+
+
+# A repeated notification is delivered once ---------------------------------------------------
+
+def start_error(call) -> str | None:
+    try:
+        call()
+    except botocore.exceptions.ClientError as error:
+        return error.response["Error"]["Code"]
+    return None
+
+
+def test_the_same_execution_name_while_running_returns_the_same_execution(observer, recipient, faults, stack):
+    # GIVEN an execution held running: its first write to the status table takes a second
+    faults.add(status_table_call(stack, "PutItem", delay_seconds=1, times=1))
+    request = request_for("dual", recipient)
+    name = f"repeat-{uuid.uuid4()}"
+    first = observer.start(request, name=name)
+
+    # WHEN the same name and input are started again, several times at once, while it runs
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        again = list(pool.map(lambda _: observer.start(request, name=name), range(4)))
+
+    # THEN every call returned that same execution (Standard: StartExecution is idempotent)
+    assert set(again) == {first}
+    # AND the same name with another input is refused while it runs
+    changed = dict(request, message_content="another text")
+    assert start_error(lambda: observer.start(changed, name=name)) == "ExecutionAlreadyExists"
+    execution = observer.wait(first)
+    assert execution.output["status"] == "DELIVERED", execution.describe()
+    assert_delivered_once(observer, recipient, "dual")
+
+
+def test_the_same_execution_name_after_it_ended_is_refused(observer, recipient):
+    # GIVEN a notification that was delivered under an execution name
+    request = request_for("dual", recipient)
+    name = f"repeat-{uuid.uuid4()}"
+    assert observer.run(request, name=name).output["status"] == "DELIVERED"
+
+    # WHEN the same name and input are started again
+    refused = start_error(lambda: observer.start(request, name=name))
+
+    # THEN StartExecution refuses it and nothing more is sent
+    assert refused == "ExecutionAlreadyExists"
+    assert_delivered_once(observer, recipient, "dual")
+
+
+def test_concurrent_executions_of_one_notification_deliver_exactly_once(observer, recipient):
+    # GIVEN eight executions of one notification_id, under different names
+    request = request_for("dual", recipient)
+
+    # WHEN they are all started at once
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        arns = list(pool.map(lambda _: observer.start(request), range(8)))
+    executions = [observer.wait(arn) for arn in arns]
+
+    # THEN exactly one delivered and recorded it; every other one is a duplicate that sent nothing
+    statuses = sorted(e.output["status"] for e in executions)
+    assert statuses == ["DELIVERED"] + ["DUPLICATE"] * 7, [e.describe() for e in executions]
+    winner = next(e for e in executions if e.output["status"] == "DELIVERED")
+    assert observer.record(recipient["notification_id"])["execution_arn"] == winner.arn
+    assert_delivered_once(observer, recipient, "dual")
+    assert len(observer.outcome_events(recipient["notification_id"])) == 1
