@@ -7,10 +7,13 @@ module "kms_key" {
   log_group_names      = [local.names.notification_log_group]
 }
 
+# Records hold phone numbers and email addresses: encrypted with the stack's key.
 module "status_table" {
-  source = "./modules/status_table"
+  source = "./modules/table"
 
   name                = local.names.status_table
+  hash_key            = "notification_id"
+  ttl_attribute       = "expires_at" # written by the workflow, record_ttl_days after the request
   kms_key_arn         = module.kms_key.arn
   deletion_protection = var.deletion_protection
 }

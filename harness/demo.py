@@ -1,5 +1,6 @@
 """`make demo`: the notification workflow on the embedded emulator, one request per
-delivery mode and one bad request, with what happened to each."""
+delivery mode, one whose channels misbehave, and one bad request, with what
+happened to each; then an order through approval (harness/demo_orders.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from . import demo_orders
 from .deploy import EmbeddedDeployer
 from .emulator import EmbeddedEmulator
+from .faults import FaultRule
 from .observe import Execution, Observer
 from .report import GraphvizMissing, write_report
 from .stack import stack_variables
@@ -24,8 +26,17 @@ REQUESTS = [
               "message_content": "Invoice 2342 is ready.", "user_email": "ada@example.com"}),
     ("dual", {"notification_id": "demo-dual", "delivery_mode": "dual", "message_content": "Your parcel has left.",
               "user_phone": "+14155550101", "user_email": "grace@example.com"}),
+    # SNS refuses the phone number (not E.164), and SES throttles the first send: the
+    # email is retried and delivered, the SMS is recorded as failed.
+    ("dual, one channel failing", {"notification_id": "demo-partial", "delivery_mode": "dual",
+                                   "message_content": "Your table is ready.", "user_phone": "+1-415-555-0102",
+                                   "user_email": "alan@example.com"}),
     ("bad request", {"notification_id": "demo-bad", "delivery_mode": "pigeon", "message_content": "Coo"}),
 ]
+FAULTS = {
+    "demo-partial": FaultRule(service="sesv2", operation="SendEmail", error_code="TooManyRequestsException",
+                              status=429, times=1),
+}
 
 
 def show(title: str, request: dict, execution: Execution, observer: Observer) -> None:
@@ -41,7 +52,7 @@ def show(title: str, request: dict, execution: Execution, observer: Observer) ->
     print(f"sms       : {[(m['PhoneNumber'], m['Message']) for m in sms] or '(none)'}")
     print(f"emails    : {[(m['Destination']['ToAddresses'], m['Subject'], m['Body']['text_part']) for m in emails] or '(none)'}")
     try:
-        slug = title.replace(" ", "-")
+        slug = request["notification_id"].removeprefix("demo-")
         report = write_report(observer.definition_of(execution.arn), execution, REPORTS / f"demo-{slug}.html", title)
         print(f"picture   : {report}")
     except GraphvizMissing as missing:
@@ -55,7 +66,11 @@ def main() -> int:
         print(json.dumps(outputs.to_dict(), indent=2))
         observer = Observer(outputs)
         for title, request in REQUESTS:
+            if request["notification_id"] in FAULTS:
+                emulator.faults.add(FAULTS[request["notification_id"]])
+                print(f"\n(injected fault: {FAULTS[request['notification_id']].error_code} on the first SES send)")
             show(title, request, observer.run(request), observer)
+            emulator.faults.clear()
         demo_orders.run(outputs, observer)
     return 0
 

@@ -52,7 +52,7 @@ class EmbeddedDeployer:
         modules = {
             "kms_key": self._kms_key(),
         }
-        modules["status_table"] = self._status_table(modules["kms_key"]["arn"])
+        modules["status_table"] = self.table("status_table", self.root_scope, modules["kms_key"]["arn"])
         modules["events_topic"] = self._events_topic(modules["kms_key"]["arn"])
         modules["email_identity"] = self._email_identity()
         scope = Scope(self.variables, modules, {"names": self.names})
@@ -61,7 +61,8 @@ class EmbeddedDeployer:
             "notification", evaluate(terraform.local_value("notification_definition_vars"), scope)
         )
         statements = evaluate(terraform.local_value("notification_policy_statements"), scope)
-        state_machine_arn = self._state_machine(
+        state_machine_arn = self.state_machine(
+            "notification_workflow", self.root_scope,
             name=self.names["notification_state_machine"],
             role_name=self.names["notification_role"],
             log_group_name=self.names["notification_log_group"],
@@ -89,27 +90,29 @@ class EmbeddedDeployer:
         kms.create_alias(AliasName=self.names["kms_key_alias"], TargetKeyId=key["KeyId"])
         return {"arn": key["Arn"], "id": key["KeyId"], "alias": self.names["kms_key_alias"]}
 
-    def _status_table(self, kms_key_arn: str) -> dict[str, str]:
+    def table(self, call: str, scope: Scope, kms_key_arn: str) -> dict[str, str]:
+        """One call of modules/table: the table, its TTL and its backups, as Terraform sets them."""
+        spec = tf_modules.table_settings(call, scope)
         dynamodb = self.emulator.client("dynamodb")
-        name = self.names["status_table"]
-        spec = tf_modules.status_table()
         table = dynamodb.create_table(
-            TableName=name,
+            TableName=spec["name"],
             BillingMode=spec["billing_mode"],
             AttributeDefinitions=spec["attribute_definitions"],
             KeySchema=spec["key_schema"],
             SSESpecification={"Enabled": spec["server_side_encryption"], "SSEType": "KMS",
                               "KMSMasterKeyId": kms_key_arn},
+            DeletionProtectionEnabled=spec["deletion_protection"],
         )["TableDescription"]
-        dynamodb.update_time_to_live(
-            TableName=name, TimeToLiveSpecification={"Enabled": spec["ttl_enabled"],
-                                                     "AttributeName": spec["ttl_attribute"]}
-        )
+        if spec["ttl_attribute"]:
+            dynamodb.update_time_to_live(
+                TableName=spec["name"],
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": spec["ttl_attribute"]},
+            )
         dynamodb.update_continuous_backups(
-            TableName=name,
+            TableName=spec["name"],
             PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": spec["point_in_time_recovery"]},
         )
-        return {"name": name, "arn": table["TableArn"]}
+        return {"name": spec["name"], "arn": table["TableArn"]}
 
     def _events_topic(self, kms_key_arn: str) -> dict[str, str]:
         topic = self.emulator.client("sns").create_topic(
@@ -122,10 +125,10 @@ class EmbeddedDeployer:
         self.emulator.client("sesv2").create_email_identity(EmailIdentity=email)
         return {"arn": f"arn:aws:ses:{self.region}:{self.account_id}:identity/{email}", "email": email}
 
-    def _state_machine(self, *, name: str, role_name: str, log_group_name: str, definition: str,
-                       statements: list[dict], kms_key_arn: str) -> str:
-        call = "notification_workflow"
-        settings = tf_modules.state_machine_settings(call, self.root_scope)
+    def state_machine(self, call: str, scope: Scope, *, name: str, role_name: str, log_group_name: str,
+                      definition: str, statements: list[dict], kms_key_arn: str) -> str:
+        """One call of modules/state_machine: role, policy, encrypted log group, state machine."""
+        settings = tf_modules.state_machine_settings(call, scope)
         log_group_arn = f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{log_group_name}"
         statements = self.role_statements(call, name=name, kms_key_arn=kms_key_arn, statements=statements,
                                           log_group_arn=log_group_arn)

@@ -123,28 +123,7 @@ class OrderDeployer:
         return {"arn": key["Arn"]}
 
     def _table(self, call: str) -> dict[str, str]:
-        """modules/table: aws_dynamodb_table.this for one call."""
-        variables = tf_modules.call_variables(call, self.scope, ["name", "hash_key", "deletion_protection"])
-        body = tf_modules.block(tf_modules.module_directory(call), "resource", "aws_dynamodb_table")
-        inner = Scope(variables)
-        [attribute] = body["attribute"]
-        dynamodb = self.emulator.client("dynamodb")
-        table = dynamodb.create_table(
-            TableName=variables["name"],
-            BillingMode=tf_modules.literal(body["billing_mode"]),
-            KeySchema=[{"AttributeName": evaluate(body["hash_key"], inner), "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": evaluate(attribute["name"], inner),
-                                   "AttributeType": tf_modules.literal(attribute["type"])}],
-            SSESpecification={"Enabled": tf_modules.literal(tf_modules.single(body, "server_side_encryption")["enabled"]),
-                              "SSEType": "KMS", "KMSMasterKeyId": self.modules["orders_kms_key"]["arn"]},
-            DeletionProtectionEnabled=bool(variables["deletion_protection"]),
-        )["TableDescription"]
-        dynamodb.update_continuous_backups(
-            TableName=variables["name"],
-            PointInTimeRecoverySpecification={
-                "PointInTimeRecoveryEnabled": tf_modules.literal(tf_modules.single(body, "point_in_time_recovery")["enabled"])},
-        )
-        return {"name": variables["name"], "arn": table["TableArn"]}
+        return self.base.table(call, self.scope, self.modules["orders_kms_key"]["arn"])
 
     def _approval_queue(self) -> dict[str, str]:
         """modules/approval_queue: the queue and its dead-letter queue."""
@@ -230,36 +209,11 @@ class OrderDeployer:
         kms_key_arn = self.modules["orders_kms_key"]["arn"]
         definition = terraform.render_definition("order", self._local("order_definition_vars"))
         statements = self._local("order_policy_statements")
-        settings = tf_modules.state_machine_settings(call, self.scope)
-        log_group_name = self.names["order_log_group"]
-        log_group_arn = f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{log_group_name}"
-        policies = self.base.role_statements(call, name=name, kms_key_arn=kms_key_arn, statements=statements,
-                                             log_group_arn=log_group_arn)
-        iam = self.emulator.client("iam")
-        role_arn = iam.create_role(RoleName=self.names["order_role"], AssumeRolePolicyDocument=json.dumps(
-            deploy.policy_document(policies["trust"])))["Role"]["Arn"]
-        iam.put_role_policy(RoleName=self.names["order_role"], PolicyName=name,
-                            PolicyDocument=json.dumps(deploy.policy_document(policies["permissions"])))
-        logs = self.emulator.client("logs")
-        logs.create_log_group(logGroupName=log_group_name, kmsKeyId=kms_key_arn)
-        logs.put_retention_policy(logGroupName=log_group_name, retentionInDays=settings["log_retention_days"])
-        return self.emulator.client("stepfunctions").create_state_machine(
-            name=name,
-            definition=definition,
-            roleArn=role_arn,
-            type=settings["type"],
-            loggingConfiguration={
-                "level": settings["log_level"],
-                "includeExecutionData": settings["include_execution_data"],
-                "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": f"{log_group_arn}:*"}}],
-            },
-            tracingConfiguration={"enabled": settings["tracing"]},
-            encryptionConfiguration={
-                "type": settings["encryption_type"],
-                "kmsKeyId": kms_key_arn,
-                "kmsDataKeyReusePeriodSeconds": settings["kms_data_key_reuse_period_seconds"],
-            },
-        )["stateMachineArn"]
+        return self.base.state_machine(
+            call, self.scope, name=name, role_name=self.names["order_role"],
+            log_group_name=self.names["order_log_group"], definition=definition, statements=statements,
+            kms_key_arn=kms_key_arn,
+        )
 
 
 def deploy_orders(base: "deploy.EmbeddedDeployer", modules: dict[str, dict[str, Any]]) -> dict[str, str]:

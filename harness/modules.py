@@ -97,21 +97,22 @@ def single(body: Mapping[str, Any], key: str) -> dict:
 # Facts per module
 
 
-def status_table() -> dict[str, Any]:
-    """aws_dynamodb_table.this of modules/status_table, as DynamoDB API values."""
-    body = block(module_directory("status_table"), "resource", "aws_dynamodb_table")
-    ttl = single(body, "ttl")
+def table_settings(call: str, root_scope: Scope) -> dict[str, Any]:
+    """aws_dynamodb_table.this of modules/table for one root module call, as DynamoDB API values."""
+    variables = call_variables(call, root_scope, ["name", "hash_key", "ttl_attribute", "deletion_protection"])
+    body = block(module_directory(call), "resource", "aws_dynamodb_table")
+    inner = Scope(variables)
+    [attribute] = body["attribute"]
     return {
+        "name": variables["name"],
         "billing_mode": literal(body["billing_mode"]),
-        "key_schema": [{"AttributeName": literal(body["hash_key"]), "KeyType": "HASH"}]
-        + ([{"AttributeName": literal(body["range_key"]), "KeyType": "RANGE"}] if "range_key" in body else []),
-        "attribute_definitions": [
-            {"AttributeName": literal(a["name"]), "AttributeType": literal(a["type"])} for a in body["attribute"]
-        ],
-        "ttl_attribute": literal(ttl["attribute_name"]),
-        "ttl_enabled": literal(ttl["enabled"]),
+        "key_schema": [{"AttributeName": evaluate(body["hash_key"], inner), "KeyType": "HASH"}],
+        "attribute_definitions": [{"AttributeName": evaluate(attribute["name"], inner),
+                                   "AttributeType": literal(attribute["type"])}],
+        "ttl_attribute": variables["ttl_attribute"],  # dynamic "ttl": present only when set
         "point_in_time_recovery": literal(single(body, "point_in_time_recovery")["enabled"]),
         "server_side_encryption": literal(single(body, "server_side_encryption")["enabled"]),
+        "deletion_protection": bool(variables["deletion_protection"]),
     }
 
 

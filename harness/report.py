@@ -13,7 +13,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 from .observe import Execution
 
@@ -215,8 +215,10 @@ pre {{ background: #f6f6f6; padding: 8px; font-size: 12px; }}
 
 
 def write_report(definition: dict, execution: Execution, path: Path, title: str | None = None) -> Path:
+    """The HTML page at `path`, and the picture alone beside it (.svg) for documents."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_html(definition, execution, title))
+    path.with_suffix(".svg").write_text(render_svg(definition, execution))
     return path
 
 

@@ -1,5 +1,5 @@
 # A DynamoDB table keyed by one string attribute, on demand, encrypted with a
-# customer managed key, with point-in-time recovery.
+# customer managed key, with point-in-time recovery and, optionally, a TTL.
 resource "aws_dynamodb_table" "this" {
   name                        = var.name
   billing_mode                = "PAY_PER_REQUEST"
@@ -9,6 +9,15 @@ resource "aws_dynamodb_table" "this" {
   attribute {
     name = var.hash_key
     type = "S"
+  }
+
+  # Items whose ttl_attribute (epoch seconds) has passed are deleted by DynamoDB.
+  dynamic "ttl" {
+    for_each = var.ttl_attribute == null ? [] : [var.ttl_attribute]
+    content {
+      attribute_name = ttl.value
+      enabled        = true
+    }
   }
 
   point_in_time_recovery {

@@ -24,3 +24,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "ttl_attribute" {
+  description = "Attribute holding each item's expiry time (epoch seconds) for DynamoDB's TTL; null for no TTL."
+  type        = string
+  default     = null
+}

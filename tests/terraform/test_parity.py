@@ -97,19 +97,21 @@ def test_resources_carry_the_names_of_local_names(emulator, stack, variables):
 
 @embedded_only
 def test_the_status_table_has_the_modules_key_schema_ttl_backups_and_encryption(emulator, stack):
-    table = resource("modules/status_table/main.tf", "aws_dynamodb_table")
+    table = resource("modules/table/main.tf", "aws_dynamodb_table")
+    call = hcl("main.tf")["module"]
+    [status_call] = [body for block in call for name, body in block.items() if unquote(name) == "status_table"]
     dynamodb = emulator.client("dynamodb")
 
     described = dynamodb.describe_table(TableName=stack.status_table_name)["Table"]
-    assert described["KeySchema"] == [{"AttributeName": unquote(table["hash_key"]), "KeyType": "HASH"}]
+    assert described["KeySchema"] == [{"AttributeName": unquote(status_call["hash_key"]), "KeyType": "HASH"}]
     assert described["AttributeDefinitions"] == [
-        {"AttributeName": unquote(a["name"]), "AttributeType": unquote(a["type"])} for a in table["attribute"]]
+        {"AttributeName": unquote(status_call["hash_key"]), "AttributeType": unquote(a["type"])}
+        for a in table["attribute"]]
     assert described["BillingModeSummary"]["BillingMode"] == unquote(table["billing_mode"])
     assert described["SSEDescription"]["Status"] == ("ENABLED" if only(table, "server_side_encryption")["enabled"]
                                                      else "DISABLED")
     ttl = dynamodb.describe_time_to_live(TableName=stack.status_table_name)["TimeToLiveDescription"]
-    assert ttl == {"AttributeName": unquote(only(table, "ttl")["attribute_name"]),
-                   "TimeToLiveStatus": "ENABLED" if only(table, "ttl")["enabled"] else "DISABLED"}
+    assert ttl == {"AttributeName": unquote(status_call["ttl_attribute"]), "TimeToLiveStatus": "ENABLED"}
     backups = dynamodb.describe_continuous_backups(TableName=stack.status_table_name)["ContinuousBackupsDescription"]
     pitr = backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"]
     assert pitr == ("ENABLED" if only(table, "point_in_time_recovery")["enabled"] else "DISABLED")
