@@ -4,10 +4,16 @@ VENV   ?= .venv
 PORT   ?= 4566
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
+# The security gate's tools (tests/security): Checkov in a virtualenv of its own, the npm ASL validator.
+TOOLS  ?= .tools
+CHECKOV := $(TOOLS)/checkov/bin/checkov
+ASL_VALIDATOR := node_modules/.bin/asl-validator
+export CHECKOV_BIN := $(abspath $(CHECKOV))
+export ASL_VALIDATOR_BIN := $(abspath $(ASL_VALIDATOR))
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install system-deps demo up bench test test-unit test-e2e localstack-test provider-schema clean
+.PHONY: help install tools system-deps demo up bench test test-unit test-e2e localstack-test provider-schema clean
 
 help: ## List the targets
 	@grep -hE '^[a-z][a-z0-9_-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -18,6 +24,18 @@ $(BIN)/.installed: requirements.txt constraints.txt
 	touch $@
 
 install: $(BIN)/.installed ## Create the virtualenv with the pinned dependencies
+
+# Checkov's dependencies conflict with the project's pins: it gets a virtualenv of its own.
+$(CHECKOV): requirements-tools.txt
+	$(PYTHON) -m venv $(TOOLS)/checkov
+	$(TOOLS)/checkov/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+tools: $(CHECKOV) node_modules/.installed ## Install the security gate's tools: Checkov (own virtualenv), asl-validator (npm ci)
 
 # Graphviz draws execution reports; Chromium renders them in a test. Installed with
 # apt when missing and running as root (CI); otherwise those tests skip with a reason.
@@ -34,8 +52,8 @@ demo: install system-deps ## Run the notification and order workflows on the emb
 up: install ## Serve the deployed stack on 127.0.0.1:$(PORT) for aws-cli/boto3 (Ctrl-C stops)
 	$(BIN)/python -m harness.serve --port $(PORT) --outputs build/outputs.json
 
-test: install system-deps ## Run every test (what CI runs)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+test: install system-deps tools ## Run every test (what CI runs); the load test can be left out: PYTEST_ARGS='-m "not load"'
+	SECURITY_GATE_REQUIRED=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-unit: install ## Only the tests that need no emulator
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
@@ -53,4 +71,4 @@ bench: install ## Measure the workflows and the emulator; writes docs/benchmarks
 	$(BIN)/python -m harness.bench
 
 clean: ## Remove the virtualenv and build output
-	rm -rf $(VENV) build .pytest_cache
+	rm -rf $(VENV) build .pytest_cache $(TOOLS) node_modules

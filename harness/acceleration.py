@@ -5,7 +5,8 @@ repeated for every execution or every service call, not in the workflow:
 
 - the ASL definition was parsed by ANTLR for every execution (~170 ms for the
   notification workflow); it is now parsed once per definition and each execution
-  gets a deep copy of the parsed program (~8 ms), so no state is shared;
+  gets its own copy of the parsed program, unpickled from a snapshot (~1.3 ms;
+  copy.deepcopy takes ~8.7 ms), so no state is shared;
 - every Task's service call built a new boto3 client (model loading, an SSL
   context); clients are now built once per service and region and reused, which
   boto3 supports across threads;
@@ -24,6 +25,7 @@ repeated for every execution or every service call, not in the workflow:
 from __future__ import annotations
 
 import copy
+import pickle
 import sys
 import threading
 from functools import lru_cache
@@ -45,16 +47,23 @@ _applied = False
 
 
 def parse_each_definition_once() -> None:
-    programs: dict[str, object] = {}
+    snapshots: dict[str, object] = {}
     lock = threading.Lock()
 
     def evaluation_entrypoint(self):
         definition = self._evaluation_details.state_machine_details.definition
         with lock:
-            program = programs.get(definition)
-            if program is None:
-                program = programs[definition] = AmazonStateLanguageParser.parse(definition)[0]
-        return copy.deepcopy(program)
+            snapshot = snapshots.get(definition)
+            if snapshot is None:
+                program = AmazonStateLanguageParser.parse(definition)[0]
+                try:
+                    snapshot = pickle.dumps(program, protocol=pickle.HIGHEST_PROTOCOL)
+                except (pickle.PicklingError, TypeError, AttributeError):
+                    snapshot = program  # not picklable: deep-copied below instead
+                snapshots[definition] = snapshot
+        if isinstance(snapshot, bytes):
+            return pickle.loads(snapshot)
+        return copy.deepcopy(snapshot)
 
     ExecutionWorker._get_evaluation_entrypoint = evaluation_entrypoint
 

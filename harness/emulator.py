@@ -73,6 +73,9 @@ class HarnessApp:
             return [body]
         injected = self.faults.intercept(environ)
         if injected:
+            if injected.after:  # the call does its work; its answer is replaced by the error
+                for _ in self.moto_app(environ, lambda *args, **kwargs: None):
+                    pass
             status, headers, body = injected
             start_response(status, headers + [("Content-Length", str(len(body)))])
             return [body]

@@ -22,7 +22,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import Any, Iterable
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 import botocore.session
 
@@ -41,6 +41,8 @@ class FaultRule:
     `when`: top-level request parameters that must be present (value None) or equal.
     `delay_seconds`: hold the call this long first (a slow dependency); with
     `error_code` None the call then goes through to the emulator unchanged.
+    `after`: let the call do its work first, then answer the error instead of its
+    result (the write happened, the answer was lost: an ambiguous failure).
     """
 
     service: str
@@ -51,6 +53,7 @@ class FaultRule:
     times: int | None = None
     when: dict[str, Any] = field(default_factory=dict)
     delay_seconds: float = 0
+    after: bool = False
     id: int = 0
     hits: int = 0
 
@@ -65,6 +68,8 @@ class FaultRule:
             raise ValueError("delay_seconds must be from 0 to 60")
         if self.error_code is None and not self.delay_seconds:
             raise ValueError("a rule needs an error_code, a delay_seconds, or both")
+        if self.after and self.error_code is None:
+            raise ValueError("an `after` rule needs the error_code to answer once the call is done")
 
     @property
     def exhausted(self) -> bool:
@@ -91,14 +96,17 @@ def _operations(service: str) -> frozenset[str]:
 
 @lru_cache(maxsize=None)
 def _rest_routes(service: str) -> tuple[tuple[str, re.Pattern, str], ...]:
-    """(method, path regex, operation) for a REST service, most specific first."""
+    """(method, path regex, operation) for a REST service, most specific first.
+    Each {Label} of the URI becomes a named group, so `when` can match it."""
     routes = []
     for name in _operations(service):
         http = _model(service).operation_model(name).http
         path = http["requestUri"].split("?")[0]
-        regex = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path))
-        routes.append((http["method"], re.compile(f"^{regex}/?$"), name))
-    return tuple(sorted(routes, key=lambda r: -len(r[1].pattern)))
+        label = r"\\\{(\w+)(?:\\\+)?\\\}"  # {Name} or {Name+}, as re.escape() wrote it
+        regex = re.sub(label, r"(?P<\1>[^/]+)", re.escape(path))
+        specificity = len(re.sub(label, "", re.escape(path)))  # literal characters only
+        routes.append((specificity, http["method"], re.compile(f"^{regex}/?$"), name))
+    return tuple(route[1:] for route in sorted(routes, key=lambda r: -r[0]))
 
 
 def identify(environ: dict, body: bytes) -> tuple[str, str, dict[str, Any], str] | None:
@@ -128,8 +136,10 @@ def identify(environ: dict, body: bytes) -> tuple[str, str, dict[str, Any], str]
                 return service, form.pop("Action"), form, "query"
         if model.protocol.startswith("rest"):
             for method, regex, name in _rest_routes(service):
-                if method == environ.get("REQUEST_METHOD") and regex.match(path):
-                    return service, name, _json(body), "json"
+                route = regex.match(path) if method == environ.get("REQUEST_METHOD") else None
+                if route:
+                    labels = {key: unquote(value) for key, value in route.groupdict().items()}
+                    return service, name, {**_json(body), **labels}, "json"
     return None
 
 
@@ -176,6 +186,12 @@ def _cbor_text_map(values: dict[str, str]) -> bytes:
             encoded = text.encode()
             out += head(3, len(encoded)) + encoded
     return out
+
+
+class Injected(tuple):
+    """(status, headers, body) of an injected error; `after`: run the call first."""
+
+    after: bool = False
 
 
 class FaultInjector:
@@ -225,11 +241,15 @@ class FaultInjector:
             return None
         if rule.delay_seconds:
             time.sleep(rule.delay_seconds)  # this request's own thread: the caller sees a slow answer
-        return error_response(wire, rule) if rule.error_code is not None else None
+        if rule.error_code is None:
+            return None
+        injected = Injected(error_response(wire, rule))
+        injected.after = rule.after
+        return injected
 
 
 def rules_from_json(items: Iterable[dict[str, Any]]) -> list[FaultRule]:
-    allowed = {"service", "operation", "error_code", "status", "message", "times", "when", "delay_seconds"}
+    allowed = {"service", "operation", "error_code", "status", "message", "times", "when", "delay_seconds", "after"}
     rules = []
     for item in items:
         unknown = set(item) - allowed

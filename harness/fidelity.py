@@ -7,6 +7,7 @@ which fails if a moto upgrade changes the code a patch relies on.
 from __future__ import annotations
 
 import datetime
+import functools
 import inspect
 import json
 import logging
@@ -17,6 +18,7 @@ import botocore
 import botocore.session
 
 from moto.core.exceptions import ServiceException
+from moto.awslambda.models import LambdaFunction
 from moto.core.responses import EmptyResult
 from moto.dynamodb.models import DynamoDBBackend
 from moto.ses.exceptions import InvalidParameterValue
@@ -34,6 +36,9 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 )
 from moto.stepfunctions.models import StepFunctionBackend
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_dynamodb import (
+    StateTaskServiceDynamoDB,
+)
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sns import (
     StateTaskServiceSns,
 )
@@ -296,6 +301,66 @@ def name_sns_errors_by_their_exception() -> None:
     StateTaskServiceSns._from_error = from_error_named_by_exception
 
 
+# Lambda's default for asynchronous invocations (PutFunctionEventInvokeConfig's
+# MaximumRetryAttempts, 0-2): a failed event is retried twice, then dropped.
+ASYNC_DEFAULT_RETRY_ATTEMPTS = 2
+
+
+def async_invocations_retry_function_errors() -> None:
+    """AWS (Lambda Developer Guide, "Asynchronous invocation"): an invocation with
+    InvocationType='Event' is queued and answered at once with 202 and an empty
+    body; if the function then fails, Lambda runs the same event again, up to the
+    function's MaximumRetryAttempts (2 unless its event invoke config says
+    otherwise), about 1 and then 2 more minutes later, and then discards the event
+    (or sends it to an on-failure destination or dead-letter queue). moto runs an
+    Event invocation once, synchronously, never retries it, and answers with the
+    function's result and its FunctionError.
+
+    Here the retries happen at once, without the minute-long waits, and still
+    inside the caller's Invoke request: the Event invocation (retries included)
+    has finished when Invoke answers, so a harness that waits for the caller has
+    waited for its asynchronous work too. The answer is AWS's: 202, no payload,
+    no FunctionError. Destinations and dead-letter queues are not emulated."""
+    invoke = LambdaFunction.invoke
+    if getattr(invoke, "retries_async_errors", False):
+        return
+
+    @functools.wraps(invoke)  # inspect.getsource(LambdaFunction.invoke) still shows moto's
+    def invoke_retrying_events(self, body, request_headers, response_headers):
+        if request_headers.get("x-amz-invocation-type", "RequestResponse") != "Event":
+            return invoke(self, body, request_headers, response_headers)
+        configured = self.event_invoke_config[0].config if self.event_invoke_config else {}
+        retries = int(configured.get("MaximumRetryAttempts", ASYNC_DEFAULT_RETRY_ATTEMPTS))
+        for _ in range(1 + retries):
+            response_headers.pop("x-amz-function-error", None)
+            invoke(self, body, request_headers, response_headers)
+            if "x-amz-function-error" not in response_headers:
+                break
+        response_headers.pop("x-amz-function-error", None)
+        return ""
+
+    invoke_retrying_events.retries_async_errors = True
+    LambdaFunction.invoke = invoke_retrying_events
+
+
+def dynamodb_tasks_time_out_as_states_timeout() -> None:
+    """AWS: a Task that outlives its TimeoutSeconds fails with States.Timeout, which
+    Retry and Catch can name. moto's DynamoDB integration reports its own timeouts
+    as DynamoDB.AmazonDynamoDBException with an empty cause (its error handler
+    skips the Task's timeout check), so a retrier on States.Timeout never fires."""
+    from_error = StateTaskServiceDynamoDB._from_error
+    if getattr(from_error, "reports_timeouts", False):
+        return
+
+    def from_error_with_timeouts(self, env, ex):
+        if isinstance(ex, TimeoutError):
+            return self._get_timed_out_failure_event(env)
+        return from_error(self, env, ex)
+
+    from_error_with_timeouts.reports_timeouts = True
+    StateTaskServiceDynamoDB._from_error = from_error_with_timeouts
+
+
 def quiet_interpreter_logs() -> None:
     """The interpreter logs every failed state with a repr of the whole definition
     (kilobytes per failure). The execution history carries the same facts."""
@@ -314,3 +379,5 @@ def apply_all() -> None:
     sesv2_refuses_addresses_it_cannot_send_to()
     conditional_writes_are_atomic()
     name_sns_errors_by_their_exception()
+    async_invocations_retry_function_errors()
+    dynamodb_tasks_time_out_as_states_timeout()

@@ -21,19 +21,27 @@ class Latency:
 
 
 def latency(observer: Observer, request: Request, runs: int, **start: Any) -> Latency:
-    """Start-to-end time of one execution at a time (seconds)."""
+    """Start-to-end time of one execution at a time (seconds), polled every 5 ms."""
     times = []
     for index in range(runs):
         began = time.perf_counter()
-        observer.wait(observer.start(request(index), **start), timeout=120, history=False)
+        arn = observer.start(request(index), **start)
+        while observer.sfn.describe_execution(executionArn=arn)["status"] not in TERMINAL:
+            if time.perf_counter() - began > 120:
+                raise TimeoutError(f"{arn} still running after 120 s")
+            time.sleep(0.005)  # a benchmark loop, bounded above
         times.append(time.perf_counter() - began)
     times.sort()
     return Latency(statistics.median(times), times[min(len(times) - 1, round(0.95 * (len(times) - 1)))], runs)
 
 
 def throughput(observer: Observer, request: Request, *, concurrency: int, total: int, **start: Any) -> float:
-    """Executions finished per second with `concurrency` always in flight."""
+    """Executions finished per second with `concurrency` always in flight.
+
+    One ListExecutions(RUNNING) per round tells which are still running: polling each
+    execution would spend, on the measuring side, much of the CPU being measured."""
     sfn = observer.sfn
+    machine = start.get("state_machine_arn") or observer.outputs.notification_state_machine_arn
     in_flight: list[str] = []
     started = finished = 0
     began = time.perf_counter()
@@ -42,17 +50,18 @@ def throughput(observer: Observer, request: Request, *, concurrency: int, total:
         while len(in_flight) < concurrency and started < total:
             in_flight.append(observer.start(request(started), **start))
             started += 1
-        still_running = []
-        for arn in in_flight:
-            if sfn.describe_execution(executionArn=arn)["status"] in TERMINAL:
-                finished += 1
-            else:
-                still_running.append(arn)
+        running = {
+            execution["executionArn"]
+            for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine, statusFilter="RUNNING")
+            for execution in page["executions"]
+        }
+        still_running = [arn for arn in in_flight if arn in running]
+        finished += len(in_flight) - len(still_running)
         in_flight = still_running
         if time.perf_counter() > deadline:
             raise TimeoutError(f"{total - finished} executions still running after 600 s")
         if in_flight:
-            time.sleep(0.01)  # a benchmark loop, bounded by the deadline above
+            time.sleep(0.02)  # a benchmark loop, bounded by the deadline above
     return total / (time.perf_counter() - began)
 
 

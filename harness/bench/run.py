@@ -6,6 +6,11 @@ absolute times say little about AWS. What compares: ratios measured in the same
 run, and counts (state transitions, Lambda invocations, deliveries) that do not
 depend on the machine. Costs are computed from those counts with
 harness/bench/prices.py.
+
+Sections: the notification workflow per delivery mode and the order workflow
+(latency, throughput, transitions, costs against a Lambda orchestrator doing the
+same work); the fault comparison against seed 000's coordinator Lambda
+(harness/bench/faults.py); the embedded emulator's speed-ups.
 """
 
 from __future__ import annotations
@@ -21,11 +26,13 @@ import time
 from pathlib import Path
 
 from ..deploy import EmbeddedDeployer
+from ..deploy_baseline import deploy_baseline
 from ..emulator import EmbeddedEmulator
 from ..observe import Observer
 from ..stack import stack_variables
-from . import prices
+from . import faults, prices
 from .measure import billed_transitions, lambda_invocations, latency, sequential_service_calls, throughput, unique
+from .orders import order_figures
 
 ROOT = Path(__file__).resolve().parents[2]
 MODES = {
@@ -52,10 +59,12 @@ def speed_comparison(runs: int) -> dict[str, dict]:
     return figures
 
 
-def workflow_figures(runs: int, total: int) -> tuple[float, dict[str, dict]]:
+def workflow_figures(runs: int, total: int, batch: int) -> dict:
+    """Everything measured on one deployed stack (one emulator per process: MOTO_PORT is global)."""
     with EmbeddedEmulator() as emulator:
+        variables = stack_variables()
         began = time.perf_counter()
-        outputs = EmbeddedDeployer(emulator, stack_variables()).deploy()
+        outputs = EmbeddedDeployer(emulator, variables).deploy()
         deploy_seconds = time.perf_counter() - began
         observer = Observer(outputs)
         rows = {}
@@ -71,7 +80,10 @@ def workflow_figures(runs: int, total: int) -> tuple[float, dict[str, dict]]:
                 "lambda_invocations": lambda_invocations(sample),
                 "sequential_calls": sequential_service_calls(sample),
             }
-    return deploy_seconds, rows
+        order = order_figures(observer, variables, runs, total, CONCURRENCY_LEVELS)
+        fault_outcomes = faults.compare(emulator, observer, deploy_baseline(emulator, sender_email=outputs.sender_email),
+                                        batch)
+    return {"deploy_seconds": deploy_seconds, "rows": rows, "order": order, "faults": fault_outcomes}
 
 
 def coordinator_cost(mode: str) -> float:
@@ -81,7 +93,35 @@ def coordinator_cost(mode: str) -> float:
     return prices.lambda_cost_per_million(1 + workers, busy)
 
 
-def table(deploy_seconds: float, rows: dict[str, dict], speed: dict[str, dict]) -> str:
+def order_workflow_cost(transitions: int, functions: int) -> float:
+    """The order workflow, STANDARD, per million orders: its transitions and its nested
+    notification execution's, plus the functions it invokes (each runs t):
+
+        $/M = (T x $0.025/1,000 + L x $0.20/1M + L x t x m x $/GB-s) x 1,000,000
+
+    T transitions, L function invocations, t = ASSUMED_CALL_SECONDS, m = LAMBDA_MEMORY_GB."""
+    return (prices.standard_cost_per_million(transitions)
+            + prices.lambda_cost_per_million(functions, functions * prices.ASSUMED_CALL_SECONDS))
+
+
+def order_orchestrator_cost(functions: int, service_calls: int) -> float:
+    """Seed 002's processOrder doing the same work: one Lambda that calls each function
+    synchronously and makes the workflow's other AWS calls (table writes, the notification's
+    sends and records) itself, one after another. It pays for its own time while it waits
+    for each call, and each function pays for its own run:
+
+        busy = (L + S) x t  +  L x t
+        $/M  = ((1 + L) x $0.20/1M + busy x m x $/GB-s) x 1,000,000
+
+    L function invocations, S other AWS calls, t = ASSUMED_CALL_SECONDS per call or
+    function run, m = LAMBDA_MEMORY_GB. No retries, no record of progress, no waiting for
+    an approval (a Lambda cannot wait a day): the cheapest it could be."""
+    busy = (functions + service_calls) * prices.ASSUMED_CALL_SECONDS + functions * prices.ASSUMED_CALL_SECONDS
+    return prices.lambda_cost_per_million(1 + functions, busy)
+
+
+def table(figures: dict, speed: dict[str, dict], batch: int) -> str:
+    deploy_seconds, rows, order = figures["deploy_seconds"], figures["rows"], figures["order"]
     lines = [
         f"Measured {datetime.date.today()} on {platform.machine()} with {os.cpu_count()} cores, "
         f"Python {platform.python_version()}; prices of {prices.PRICES_DATE} (harness/bench/prices.py).",
@@ -89,7 +129,7 @@ def table(deploy_seconds: float, rows: dict[str, dict], speed: dict[str, dict]) 
         f"Deploy of the whole stack to the embedded emulator: {deploy_seconds:.2f} s.",
         "",
         "| mode | latency median | p95 | throughput at " + " / ".join(map(str, CONCURRENCY_LEVELS))
-        + " in flight | transitions | Lambda invocations | $/M Standard | $/M Express | $/M Lambda coordinator |",
+        + " in flight | transitions | Lambda invocations | $/M Standard | $/M Express | $/M Lambda orchestrator |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for mode, row in rows.items():
@@ -101,6 +141,37 @@ def table(deploy_seconds: float, rows: dict[str, dict], speed: dict[str, dict]) 
             f"| {prices.express_cost_per_million(row['sequential_calls']):.2f} "
             f"| {coordinator_cost(mode):.2f} |"
         )
+    order_rates = " / ".join(f"{order['throughput'][level]:.1f}" for level in CONCURRENCY_LEVELS)
+    workflow_cost = order_workflow_cost(order["transitions"], order["lambda_invocations"])
+    orchestrator_cost = order_orchestrator_cost(order["lambda_invocations"], order["service_calls"])
+    lines.append(
+        f"| order | {order['latency'].median * 1000:.0f} ms | {order['latency'].p95 * 1000:.0f} ms "
+        f"| {order_rates} exec/s | {order['order_transitions']} + {order['notification_transitions']} nested "
+        f"| {order['lambda_invocations']} | {workflow_cost:.2f} | n/a: needs `.waitForTaskToken`, `.sync` | {orchestrator_cost:.2f} |"
+    )
+    dual = rows["dual"]
+    lines += [
+        "",
+        "- *notification modes*: one request each; the Lambda orchestrator column is seed 000's coordinator "
+        "(1 invocation + 1 worker per channel, each busy for ASSUMED_CALL_SECONDS; `coordinator_cost`).",
+        "- *order*: a small order (USD 24.00, below `approval_threshold_cents`, `tok_success`, 1 × SKU-MUG), "
+        "confirmed, notified by SMS and email through the nested notification execution. Transitions are the "
+        "order's plus the nested execution's, both billed. $/M Standard adds the functions it invokes "
+        "(`order_workflow_cost`). Express cannot run it: `.waitForTaskToken` (approval) and `.sync` "
+        "(the nested notification) are Standard-only. The Lambda orchestrator is seed 002's processOrder "
+        f"doing the same work ({order['lambda_invocations']} functions called synchronously and "
+        f"{order['service_calls']} other AWS calls, each {prices.ASSUMED_CALL_SECONDS:g} s, waiting for each; "
+        "`order_orchestrator_cost` has the formula). The workflow costs "
+        f"{workflow_cost / orchestrator_cost:.0f}× as much per order; the orchestrator has none of the retries, "
+        "compensation, records or approval wait the workflow's transitions pay for.",
+        f"- Same run: an order's median latency is {order['latency'].median / dual['latency'].median:.1f}× a `dual` "
+        f"notification's; at {CONCURRENCY_LEVELS[-1]} in flight the emulator completes "
+        f"{order['throughput'][CONCURRENCY_LEVELS[-1]]:.1f} orders/s against "
+        f"{dual['throughput'][CONCURRENCY_LEVELS[-1]]:.1f} `dual` notifications/s "
+        f"({order['throughput'][CONCURRENCY_LEVELS[-1]] / dual['throughput'][CONCURRENCY_LEVELS[-1]]:.2f}×).",
+        "",
+        *faults.table(figures["faults"], batch),
+    ]
     plain, fast = speed["moto as shipped"], speed["accelerated"]
     lines += [
         "",
@@ -124,12 +195,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=20, help="sequential runs per latency figure")
     parser.add_argument("--total", type=int, default=60, help="executions per throughput figure")
+    parser.add_argument("--batch", type=int, default=faults.BATCH, help="dual requests per fault scenario and design")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args(argv)
 
+    began = time.perf_counter()
     speed = speed_comparison(args.runs)
-    deploy_seconds, rows = workflow_figures(args.runs, args.total)
-    text = table(deploy_seconds, rows, speed)
+    figures = workflow_figures(args.runs, args.total, args.batch)
+    text = table(figures, speed, args.batch)
+    text += f"\n\nThis run took {time.perf_counter() - began:.0f} s (`--runs {args.runs} --total {args.total} " \
+            f"--batch {args.batch}`)."
     print(text)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text("# Benchmarks\n\nRegenerate with `make bench`.\n\n" + text + "\n")

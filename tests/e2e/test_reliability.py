@@ -23,6 +23,7 @@ import pytest
 from harness import terraform
 from harness.definition_rules import iter_states
 from harness.faults import FaultRule
+from harness.orders import OrderObserver
 from harness.stack import stack_variables
 from tests.e2e.test_notification import CHANNELS, request_for
 from tests.support import definition_values
@@ -285,8 +286,8 @@ def start_error(call) -> str | None:
 
 
 def test_the_same_execution_name_while_running_returns_the_same_execution(observer, recipient, faults, stack):
-    # GIVEN an execution held running: its first write to the status table takes a second
-    faults.add(status_table_call(stack, "PutItem", delay_seconds=1, times=1))
+    # GIVEN an execution held running: its first write to the status table takes two seconds
+    faults.add(status_table_call(stack, "PutItem", delay_seconds=2, times=1))
     request = request_for("dual", recipient)
     name = f"repeat-{uuid.uuid4()}"
     first = observer.start(request, name=name)
@@ -335,3 +336,150 @@ def test_concurrent_executions_of_one_notification_deliver_exactly_once(observer
     assert observer.record(recipient["notification_id"])["execution_arn"] == winner.arn
     assert_delivered_once(observer, recipient, "dual")
     assert len(observer.outcome_events(recipient["notification_id"])) == 1
+
+
+# The order saga compensates whatever fails after a reservation ------------------------------
+#
+# Each scenario injects one failure at a step that runs once the order's stock
+# may be reserved, and checks the saga's promise (docs/orders.md): the stock
+# comes back, money taken is refunded, refund before release, the record says
+# what happened, the customer is told. Failures of ConfirmOrder and of the
+# refund itself are in tests/e2e/test_order.py.
+
+@pytest.fixture(scope="module")
+def orders(observer) -> OrderObserver:
+    return OrderObserver(observer)
+
+
+def new_order(*, amount_cents: int = 2400, token: str = "tok_success") -> dict:
+    digits = uuid.uuid4().int % 10**9
+    return {
+        "order_id": f"o-{uuid.uuid4().hex[:16]}",
+        "customer": {"customer_id": f"c-{uuid.uuid4().hex[:8]}", "phone": f"+1415{digits:09d}"[:12],
+                     "email": f"buyer-{uuid.uuid4().hex[:12]}@example.com"},
+        "items": [{"sku": "SKU-MUG", "quantity": 2}, {"sku": "SKU-POSTER", "quantity": 1}],
+        "amount_cents": amount_cents, "currency": "USD", "payment_token": token,
+    }
+
+
+def function_arn(observer, variables: dict, key: str) -> str:
+    """The order function's ARN, as the order definition names it in FunctionName."""
+    name = terraform.resource_names(variables)[f"{key}_function"]
+    return f"arn:aws:lambda:{variables['region']}:{observer.account_id}:function:{name}"
+
+
+def lambda_fails(observer, variables, key: str, *, after: bool = False) -> FaultRule:
+    """Every invocation of one order function fails with Lambda's ServiceException (500):
+    before the function runs, or (`after`) once it has run and its answer is lost."""
+    return FaultRule(service="lambda", operation="Invoke", error_code="ServiceException", status=500, after=after,
+                     when={"FunctionName": function_arn(observer, variables, key)})
+
+
+def record_failure_fails(stack, observer) -> FaultRule:
+    """Every attempt of the RecordFailure state's write fails (matched by its UpdateExpression, as deployed)."""
+    definition = json.loads(observer.sfn.describe_state_machine(
+        stateMachineArn=stack.order_state_machine_arn)["definition"])
+    expression = definition["States"]["RecordFailure"]["Parameters"]["UpdateExpression"]
+    return FaultRule(service="dynamodb", operation="UpdateItem", error_code="InternalServerError", status=500,
+                     when={"TableName": stack.orders_table_name, "UpdateExpression": expression})
+
+
+# id: (order arguments, faults(observer, variables, stack, order), expected)
+SAGA = {
+    "fraud-check-fails": (
+        {}, lambda o, v, s, order: [lambda_fails(o, v, "check_fraud")],
+        {"error": "OrderFailed", "status": "FAILED", "failed": "FraudCheckFailed", "failure_error": "Lambda.ServiceException",
+         "refund": "NOT_CHARGED", "release": "RELEASED", "payment": None, "notice": "NotChargedNotice"}),
+    "reservation-answer-lost": (
+        {}, lambda o, v, s, order: [lambda_fails(o, v, "reserve_inventory", after=True)],
+        {"error": "OrderFailed", "status": "FAILED", "failed": "ReservationFailed", "failure_error": "Lambda.ServiceException",
+         "refund": "NOT_CHARGED", "release": "RELEASED", "payment": None, "notice": "NotChargedNotice"}),
+    "approval-request-not-sent": (
+        {"amount_cents": 150_000}, lambda o, v, s, order: [FaultRule(
+            service="sqs", operation="SendMessage", error_code="KmsThrottled", when={"QueueUrl": s.approval_queue_url})],
+        {"error": "OrderFailed", "status": "FAILED", "failed": "ApprovalFailed", "failure_error": None,
+         "refund": "NOT_CHARGED", "release": "RELEASED", "payment": None, "notice": "NotChargedNotice"}),
+    "charge-call-fails": (
+        {}, lambda o, v, s, order: [lambda_fails(o, v, "charge_payment")],
+        {"error": "OrderFailed", "status": "FAILED", "failed": "PaymentFailed", "failure_error": "Lambda.ServiceException",
+         "refund": "NOT_CHARGED", "release": "RELEASED", "payment": None, "notice": "NotChargedNotice"}),
+    "charge-answer-lost": (
+        {}, lambda o, v, s, order: [lambda_fails(o, v, "charge_payment", after=True)],
+        {"error": "OrderFailed", "status": "FAILED", "failed": "PaymentFailed", "failure_error": "Lambda.ServiceException",
+         "refund": "REFUNDED", "release": "RELEASED", "payment": "REFUNDED", "notice": "RefundedNotice"}),
+    "release-fails": (
+        {"token": "tok_declined"}, lambda o, v, s, order: [lambda_fails(o, v, "release_inventory")],
+        {"error": "CompensationFailed", "status": "CANCELLED", "failed": "PaymentWasDeclined",
+         "failure_error": "PaymentDeclined", "refund": "NOT_CHARGED", "release": "FAILED", "payment": "DECLINED",
+         "notice": "NotChargedNotice", "stock_kept": True}),
+    "failure-record-fails": (
+        {"token": "tok_declined"}, lambda o, v, s, order: [record_failure_fails(s, o)],
+        {"error": "PaymentDeclined", "status": "PENDING", "failed": "PaymentWasDeclined", "failure_error": None,
+         "refund": None, "release": None, "payment": "DECLINED", "notice": "NotChargedNotice"}),
+    "cancellation-notice-fails": (
+        {"token": "tok_declined"}, lambda o, v, s, order: [FaultRule(
+            service="stepfunctions", operation="StartExecution", error_code="ExecutionLimitExceeded",
+            when={"name": f"order-{order['order_id']}-cancelled"})],
+        {"error": "PaymentDeclined", "status": "CANCELLED", "failed": "PaymentWasDeclined",
+         "failure_error": "PaymentDeclined", "refund": "NOT_CHARGED", "release": "RELEASED", "payment": "DECLINED",
+         "notice": None}),
+}
+
+
+@pytest.mark.parametrize("scenario", SAGA)
+def test_the_order_saga_compensates_a_failure_after_the_reservation(orders, faults, variables, stack, observer,
+                                                                    scenario):
+    # GIVEN an order, and one failure injected at a step after its stock is reserved
+    arguments, make_faults, expect = SAGA[scenario]
+    order = new_order(**arguments)
+    for rule in make_faults(observer, variables, stack, order):
+        faults.add(rule)
+    skus = [item["sku"] for item in order["items"]]
+    before = orders.stock(*skus)
+
+    # WHEN it is placed
+    execution = orders.run(order, timeout=60)
+
+    # THEN it fails with the outcome's error, through the failing step and the compensation
+    assert all(rule["hits"] for rule in faults.rules()), faults.rules()
+    assert (execution.status, execution.error) == ("FAILED", expect["error"]), execution.describe()
+    path = execution.path
+    assert expect["failed"] in path, execution.describe()
+    assert "ReleaseInventory" in path
+    if "RefundPayment" in path:
+        assert path.index("RefundPayment") < path.index("ReleaseInventory")  # reverse order of the side effects
+
+    # AND the stock is back (unless its release is what failed) and no money is kept
+    after = orders.stock(*skus)
+    if expect.get("stock_kept"):
+        assert after == {item["sku"]: before[item["sku"]] - item["quantity"] for item in order["items"]}
+    else:
+        assert after == before
+    payment = orders.payment(order["order_id"])
+    assert (payment or {}).get("status") == expect["payment"], payment
+    if payment and payment["status"] == "REFUNDED":
+        assert payment["charge_id"] and payment["refund_id"]
+
+    # AND the record says what happened
+    record = orders.order(order["order_id"])
+    assert record["status"] == expect["status"], record
+    if expect["status"] != "PENDING":
+        assert (record["refund_status"], record["release_status"]) == (expect["refund"], expect["release"])
+        if expect["failure_error"]:
+            assert record["failure_error"] == expect["failure_error"], record
+    else:  # the failure could not be recorded: the execution history is the record
+        assert execution.attempts("RecordFailure") == 1 + variables["service_max_attempts"]
+        assert "refund_status" not in record and record.get("reservation_status") == "RELEASED"
+
+    # AND the customer was told, once (or the failed notice is recorded)
+    notice = f"order-{order['order_id']}-cancelled"
+    if expect["notice"]:
+        assert expect["notice"] in path
+        nested = orders.notification_execution(notice)
+        assert nested.status == "SUCCEEDED" and nested.output["status"] == "DELIVERED", nested.describe()
+        assert len(observer.emails(order["customer"]["email"])) == 1
+    else:
+        assert record["notification_status"] == "FAILED"
+        assert execution.attempts("NotifyCustomer") == 1 + variables["service_max_attempts"]
+        assert observer.emails(order["customer"]["email"]) == []
+

@@ -9,6 +9,7 @@ import botocore.exceptions
 import pytest
 import requests
 
+from harness import terraform
 from harness.faults import FaultRule, rules_from_json
 
 
@@ -91,3 +92,30 @@ def test_a_delay_rule_can_end_in_an_error(emulator, stack, faults):
 def test_a_rule_needs_an_error_or_a_sane_delay(bad):
     with pytest.raises(ValueError):
         rules_from_json([bad])
+
+
+def test_an_after_rule_lets_the_call_do_its_work_then_answers_the_error(emulator, stack, faults):
+    dynamodb = emulator.client("dynamodb")
+    key = {"notification_id": {"S": f"after-{uuid.uuid4()}"}}
+    faults.add(FaultRule(service="dynamodb", operation="PutItem", error_code="InternalServerError", status=500,
+                         after=True, times=1))
+
+    assert error_code(lambda: dynamodb.put_item(TableName=stack.status_table_name, Item=key)) == "InternalServerError"
+    assert dynamodb.get_item(TableName=stack.status_table_name, Key=key, ConsistentRead=True)["Item"] == key
+
+
+def test_a_rule_can_require_a_uri_label_of_a_rest_call(emulator, stack, faults, variables):
+    # Lambda's Invoke names the function in its path: /2015-03-31/functions/{FunctionName}/invocations
+    names = terraform.resource_names(variables)
+    target, other = names["check_fraud_function"], names["validate_order_function"]
+    faults.add(FaultRule(service="lambda", operation="Invoke", error_code="ServiceException", status=500,
+                         when={"FunctionName": target}))
+    client = emulator.client("lambda")
+
+    assert error_code(lambda: client.invoke(FunctionName=target, Payload=b"{}")) == "ServiceException"
+    assert client.invoke(FunctionName=other, Payload=b"{}")["StatusCode"] == 200  # its own error, in the payload
+
+
+def test_an_after_rule_needs_an_error():
+    with pytest.raises(ValueError):
+        rules_from_json([{"service": "sns", "operation": "Publish", "delay_seconds": 1, "after": True}])

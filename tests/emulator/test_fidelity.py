@@ -3,14 +3,19 @@ where the stack depends on it. A moto upgrade that breaks a patch fails here."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
+import tempfile
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import botocore.exceptions
 import pytest
+from moto.awslambda.models import LambdaFunction
 
+from harness.deploy_orders import build_package
 from harness.faults import FaultRule
 from harness.observe import Observer
 
@@ -191,3 +196,114 @@ def test_sns_errors_are_named_after_their_exception_not_their_code(emulator, sta
                             "Parameters": {"PhoneNumber": "+14155550199", "Message": "x"}, "End": True}},
     })
     assert (execution.status, execution.error) == ("FAILED", "SNS.InvalidParameterValueException")
+
+
+# Lambda retries a failed asynchronous invocation ------------------------------------
+
+# Each invocation leaves a message on a queue (what the function did), then fails if asked to.
+COUNTING_HANDLER = '''
+import json, os
+import boto3
+
+sqs = boto3.client("sqs")
+
+
+class DownstreamUnavailable(Exception):
+    pass
+
+
+def handler(event, context):
+    sqs.send_message(QueueUrl=os.environ["QUEUE_URL"], MessageBody=json.dumps(event))
+    if event.get("fail"):
+        raise DownstreamUnavailable("the worker could not reach its dependency")
+    return {"done": True}
+'''
+
+
+@pytest.fixture
+def counting_function(emulator):
+    """A function that records each invocation on its own queue: (name, invocations())."""
+    sqs, lambda_client = emulator.client("sqs"), emulator.client("lambda")
+    name = f"async-probe-{uuid.uuid4().hex[:8]}"
+    queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    role = emulator.client("iam").create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                 "Principal": {"Service": "lambda.amazonaws.com"}}]}))["Role"]["Arn"]
+    with tempfile.TemporaryDirectory() as source:
+        (Path(source) / "probe.py").write_text(COUNTING_HANDLER)
+        code = build_package(Path(source), ["probe.py"])
+    lambda_client.create_function(FunctionName=name, Runtime="python3.11", Role=role, Handler="probe.handler",
+                                  Timeout=10, Code={"ZipFile": code},
+                                  Environment={"Variables": {"QUEUE_URL": queue_url}})
+
+    def invocations() -> int:
+        attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"])
+        return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+
+    yield name, invocations
+    lambda_client.delete_function(FunctionName=name)
+    sqs.delete_queue(QueueUrl=queue_url)
+
+
+def invoke_event(emulator, name: str, event: dict) -> dict:
+    return emulator.client("lambda").invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps(event))
+
+
+def test_a_failed_async_invocation_is_retried_twice_by_default(emulator, counting_function):
+    name, invocations = counting_function
+
+    response = invoke_event(emulator, name, {"fail": True})
+
+    # Answered as AWS answers an Event invocation: queued, whatever happens next.
+    assert response["StatusCode"] == 202
+    assert "FunctionError" not in response
+    assert response["Payload"].read() == b""
+    # Run once and retried twice (MaximumRetryAttempts defaults to 2), all before Invoke answered.
+    assert invocations() == 3
+
+
+def test_a_successful_async_invocation_runs_once(emulator, counting_function):
+    name, invocations = counting_function
+
+    assert invoke_event(emulator, name, {"fail": False})["StatusCode"] == 202
+    assert invocations() == 1
+
+
+@pytest.mark.parametrize("retries", [0, 1])
+def test_async_retries_follow_the_functions_event_invoke_config(emulator, counting_function, retries):
+    name, invocations = counting_function
+    emulator.client("lambda").put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=retries)
+
+    invoke_event(emulator, name, {"fail": True})
+
+    assert invocations() == 1 + retries
+
+
+def test_a_synchronous_invocation_is_never_retried(emulator, counting_function):
+    name, invocations = counting_function
+
+    response = emulator.client("lambda").invoke(FunctionName=name, Payload=json.dumps({"fail": True}))
+
+    assert "FunctionError" in response
+    assert json.loads(response["Payload"].read())["errorType"] == "DownstreamUnavailable"
+    assert invocations() == 1
+
+
+def test_moto_still_runs_event_invocations_through_the_patched_method():
+    source = inspect.getsource(LambdaFunction.invoke)  # moto's, through functools.wraps
+    assert "self._invoke_lambda(event=body)" in source
+    assert 'response_headers["x-amz-function-error"]' in source
+    assert list(inspect.signature(LambdaFunction.invoke).parameters) == [
+        "self", "body", "request_headers", "response_headers"]
+    assert "self.event_invoke_config" in inspect.getsource(LambdaFunction.__init__)
+
+
+def test_a_dynamodb_task_that_outlives_its_timeout_fails_with_states_timeout(emulator, stack, faults):
+    faults.add(FaultRule(service="dynamodb", operation="GetItem", delay_seconds=2, times=1))
+    execution = run_machine(emulator, stack, {
+        "StartAt": "Read",
+        "States": {"Read": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:getItem", "TimeoutSeconds": 1,
+                            "Parameters": {"TableName": stack.status_table_name,
+                                           "Key": {"notification_id": {"S": "absent"}}}, "End": True}},
+    })
+    assert (execution.status, execution.error) == ("FAILED", "States.Timeout"), execution.describe()

@@ -20,6 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.deploy import EmbeddedDeployer
+from harness.observe import Observer
+
 pytestmark = [pytest.mark.load, pytest.mark.e2e,
               pytest.mark.backends("embedded", reason="measures the embedded emulator; elsewhere it would load a real account")]
 
@@ -27,6 +30,18 @@ NOTIFICATIONS = int(os.environ.get("LOAD_NOTIFICATIONS", "300"))
 STARTERS = 16  # client threads calling StartExecution
 MODES = ("text", "mail", "dual")
 REPORT = Path(__file__).resolve().parent.parent.parent / "build" / "reports" / "load.json"
+# A stack of its own, deployed next to the suite's, whose Tasks may wait a minute: with
+# hundreds of executions interpreted in one Python process on two cores, one service
+# call can wait seconds for a thread to run, and the suite's 5-second TimeoutSeconds
+# would turn the emulator's own latency into States.Timeout failures. What is under
+# test here is exactly-once delivery under concurrency, not latency.
+LOAD_VARIABLES = {"name_prefix": "sfn-refactor-load", "task_timeout_seconds": 60}
+
+
+@pytest.fixture(scope="module")
+def load_observer(emulator, variables) -> Observer:
+    stack = EmbeddedDeployer(emulator, {**variables, **LOAD_VARIABLES}).deploy()
+    return Observer(stack)
 
 
 def requests_for(count: int) -> list[dict]:
@@ -44,7 +59,8 @@ def requests_for(count: int) -> list[dict]:
     return requests
 
 
-def test_hundreds_of_concurrent_notifications_each_deliver_exactly_once(observer, capsys):
+def test_hundreds_of_concurrent_notifications_each_deliver_exactly_once(load_observer, capsys):
+    observer = load_observer
     # GIVEN a mix of text, mail and dual requests, each to its own recipients
     requests = requests_for(NOTIFICATIONS)
 
@@ -57,7 +73,9 @@ def test_hundreds_of_concurrent_notifications_each_deliver_exactly_once(observer
     finished = time.monotonic()
 
     # THEN every execution succeeded and left a final record
-    assert collections.Counter(statuses) == {"SUCCEEDED": NOTIFICATIONS}
+    failed = [arn for arn, status in zip(arns, statuses) if status != "SUCCEEDED"]
+    assert not failed, f"{len(failed)} of {NOTIFICATIONS} did not succeed; the first:\n" + "\n".join(
+        observer.execution(arn).describe() for arn in failed[:2])
     records = {r["notification_id"]: r for r in (observer.record(q["notification_id"]) for q in requests) if r}
     assert len(records) == NOTIFICATIONS
     assert {r["status"] for r in records.values()} == {"DELIVERED"}
