@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import threading
+import uuid
 
 import botocore
 import botocore.session
@@ -176,13 +177,19 @@ def start_execution_checks_its_input_and_name() -> None:
     Infinity are not JSON either) and an invalid name (InvalidName; over 80
     characters: ValidationException) before anything runs. With executions
     turned on, moto's interpreter backend checks none of it (a JSON error comes
-    back with no error code) and starts the execution."""
+    back with no error code) and starts the execution.
+
+    AWS also names an execution started without a name (a UUID); moto leaves the
+    name None, so $$.Execution.Name is null and every such execution gets the
+    same ARN, ending in ":None"."""
     start = StepFunctionsParserBackend.start_execution
     if getattr(start, "checks_input_and_name", False):
         return
 
     def start_checked(self, state_machine_arn, name=None, execution_input=None, trace_header=None):
-        if name is not None:
+        if name is None:
+            name = str(uuid.uuid4())
+        else:
             if any(character.isspace() for character in name):
                 raise sfn_errors.InvalidName(f"Invalid Name: '{name}'")
             StepFunctionBackend._validate_name(self, name)

@@ -307,3 +307,16 @@ def test_a_dynamodb_task_that_outlives_its_timeout_fails_with_states_timeout(emu
                                            "Key": {"notification_id": {"S": "absent"}}}, "End": True}},
     })
     assert (execution.status, execution.error) == ("FAILED", "States.Timeout"), execution.describe()
+
+
+def test_an_execution_started_without_a_name_gets_one(emulator, stack):
+    """AWS names it with a UUID; the workflow then uses that name as notification_id."""
+    sfn = emulator.client("stepfunctions")
+    request = '{"delivery_mode": "text", "message_content": "unnamed", "user_phone": "+14155550177"}'
+    first = sfn.start_execution(stateMachineArn=stack.notification_state_machine_arn, input=request)["executionArn"]
+    second = sfn.start_execution(stateMachineArn=stack.notification_state_machine_arn, input=request)["executionArn"]
+
+    assert first != second and not first.endswith(":None")
+    execution = Observer(stack).wait(first)
+    assert execution.status == "SUCCEEDED", execution.describe()
+    assert execution.output["notification_id"] == first.rsplit(":", 1)[-1]

@@ -1,0 +1,61 @@
+"""The README's commands, run as a user runs them: each in a process of its own."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import boto3
+import pytest
+
+from harness import terraform
+from harness.emulator import free_port
+from harness.stack import StackOutputs
+from harness.waiting import poll
+
+pytestmark = pytest.mark.e2e
+ENV = {**os.environ, "PYTHONPATH": str(terraform.ROOT)}
+for inherited in ("MOTO_PORT", "HARNESS_EMULATOR_RUNNING"):  # this process's emulator, not theirs
+    ENV.pop(inherited, None)
+
+
+def test_make_up_serves_the_stack_for_aws_cli_users(tmp_path):
+    # GIVEN `make up` (harness.serve) running on a free port
+    port, outputs_file = free_port(), tmp_path / "outputs.json"
+    server = subprocess.Popen([sys.executable, "-m", "harness.serve", "--port", str(port), "--outputs",
+                               str(outputs_file)], cwd=tmp_path, env=ENV, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        poll(outputs_file.exists, timeout=120, describe=lambda: f"no {outputs_file}; server alive: {server.poll() is None}")
+        outputs = json.loads(outputs_file.read_text())
+
+        # THEN its outputs are the contract's, and a client that names nothing can use them
+        assert set(outputs) == {field.name for field in dataclasses.fields(StackOutputs)}
+        assert outputs["endpoint_url"] == f"http://127.0.0.1:{port}"
+        sfn = boto3.client("stepfunctions", endpoint_url=outputs["endpoint_url"], region_name=outputs["region"],
+                           aws_access_key_id="testing", aws_secret_access_key="testing")
+        arn = sfn.start_execution(stateMachineArn=outputs["notification_state_machine_arn"], input=json.dumps(
+            {"delivery_mode": "text", "message_content": "hi", "user_phone": "+14155550100"}))["executionArn"]
+        status = poll(lambda: (s := sfn.describe_execution(executionArn=arn)["status"]) != "RUNNING" and s,
+                      timeout=60)
+        assert status == "SUCCEEDED"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=60)
+    assert server.returncode == 0, output
+    assert "aws stepfunctions start-execution" in output
+
+
+def test_make_demo_shows_every_case(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "harness.demo"], cwd=tmp_path, env=ENV, capture_output=True,
+                         text=True, timeout=600)
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.count("execution : SUCCEEDED") >= 4
+    assert "error=InvalidDeliveryMode" in run.stdout
+    assert "PARTIALLY_DELIVERED" in run.stdout
+    assert "(none: nothing was recorded)" in run.stdout
