@@ -50,8 +50,11 @@ class StackOutputs:
         return asdict(self)
 
     def write(self, path: Path) -> None:
+        """Atomically: whoever waits for the file never reads half of it."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        partial = path.with_name(f".{path.name}.partial")
+        partial.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        partial.replace(path)
 
     @classmethod
     def from_terraform(cls, outputs: Mapping[str, Any], endpoint_url: str | None = None) -> "StackOutputs":

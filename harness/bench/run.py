@@ -20,6 +20,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -208,8 +209,23 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text("# Benchmarks\n\nRegenerate with `make bench`.\n\n" + text + "\n")
-    print(f"\nwritten to {args.output}")
+    update_readme(text)
+    print(f"\nwritten to {args.output} and README.md")
     return 0
+
+
+def update_readme(text: str, readme: Path = ROOT / "README.md") -> None:
+    """Put the tables (not the notes) between the README's bench markers."""
+    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    content = readme.read_text()
+    if start not in content or end not in content:
+        return
+    leads = ("Measured", "Speed-up", "Embedded emulator speed", "Fault comparison", "|")
+    blocks = [block.strip() for block in re.split(r"\n\s*\n", text)]
+    tables = "\n\n".join(block for block in blocks if block.startswith(leads))
+    before, rest = content.split(start, 1)
+    after = rest.split(end, 1)[1]
+    readme.write_text(f"{before}{start}\n{tables.strip()}\n{end}{after}")
 
 
 if __name__ == "__main__":

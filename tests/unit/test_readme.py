@@ -25,3 +25,14 @@ def test_every_make_target_the_readme_names_exists():
     named = set(re.findall(r"make ([a-z][a-z0-9_-]*)", README))
     defined = set(re.findall(r"^([a-z][a-z0-9_-]*):", MAKEFILE, re.MULTILINE))
     assert named <= defined, named - defined
+
+
+def test_the_readmes_benchmark_tables_are_those_of_docs_benchmarks(tmp_path):
+    """`make bench` writes both; a hand edit of either shows here."""
+    from harness.bench.run import update_readme
+
+    text = (terraform.ROOT / "docs" / "benchmarks.md").read_text().split("Regenerate with `make bench`.", 1)[1]
+    copy = tmp_path / "README.md"
+    copy.write_text(README)
+    update_readme(text, copy)
+    assert copy.read_text() == README
