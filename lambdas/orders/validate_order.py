@@ -4,7 +4,7 @@ Rules (each broken rule is listed in the InvalidOrder message):
 - order_id: 1-60 characters, letters, digits, "-" and "_", starting with a letter
   or digit (it names the order's notification executions);
 - customer: customer_id (1-64 characters) and at least one of email (one "@", a
-  dot in the domain, no spaces) and phone (E.164: "+", then 7-15 digits);
+  dot in the domain, printable ASCII without spaces) and phone (E.164: "+", then 7-15 digits);
 - items: 1-25 entries of {"sku": 1-64 characters, "quantity": whole number 1-100};
   entries for the same sku are merged (at most 100 in all);
 - amount_cents: whole number of the currency's minor unit, 1 to 100,000,000;
@@ -27,7 +27,11 @@ from order_common import log
 PERMISSIONS: dict[str, list[str]] = {}
 
 ORDER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s.][^@\s]*\.[^@\s.]+$")
+# Printable ASCII only: SES refuses internationalised addresses, and an order
+# whose confirmation cannot be sent should be refused before anything is taken.
+_ADDRESS = "!-?A-~"       # printable ASCII but space and "@"
+_NO_DOT = "!-\\-/-?A-~"   # the same without "."
+EMAIL = re.compile(rf"^[{_ADDRESS}]+@[{_NO_DOT}][{_ADDRESS}]*\.[{_NO_DOT}]+$")
 PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 TOKEN = re.compile(r"^tok_[A-Za-z0-9_]{1,60}$")

@@ -67,6 +67,8 @@ INVALID = [
     ({"customer": {"email": "a@example.com"}}, "customer", "customer.customer_id"),
     ({"customer": {"customer_id": "c"}}, "customer", "an email or a phone"),
     ({"customer": {"customer_id": "c", "email": "user@localhost"}}, "customer", "customer.email"),
+    ({"customer": {"customer_id": "c", "email": "\U0001F642@example.com"}}, "customer", "customer.email"),
+    ({"customer": {"customer_id": "c", "email": "ada@ex\u00e4mple.com"}}, "customer", "customer.email"),
     ({"customer": {"customer_id": "c", "phone": "4155550100"}}, "customer", "customer.phone"),
     ({"customer": {"customer_id": "c", "phone": "+1 415 555 0100"}}, "customer", "customer.phone"),
     ({"items": []}, "items", "items: a list"),
