@@ -18,6 +18,7 @@ from harness.approvals import Approvals
 from harness.deploy_orders import seed_stock
 from harness.faults import FaultRule
 from harness.orders import OrderObserver
+from harness.waiting import poll
 
 pytestmark = pytest.mark.e2e
 
@@ -302,10 +303,15 @@ def test_heartbeats_keep_an_approval_open_until_the_overall_timeout(orders, appr
     request = approvals.wait_for_request(order["order_id"])
     started = time.monotonic()
 
-    # WHEN heartbeats come more often than approval_heartbeat_seconds
-    while orders.status(arn) == "RUNNING" and time.monotonic() - started < variables["approval_timeout_seconds"] + 5:
+    # WHEN heartbeats come more often than approval_heartbeat_seconds, until the order ends
+    def heartbeat_until_finished() -> bool:
+        if orders.status(arn) != "RUNNING":
+            return True
         approvals.heartbeat(request)
-        time.sleep(variables["approval_heartbeat_seconds"] / 4)
+        return False
+
+    poll(heartbeat_until_finished, timeout=variables["approval_timeout_seconds"] + 5,
+         interval=variables["approval_heartbeat_seconds"] / 4)
     execution = orders.observer.wait(arn)
 
     # THEN the order waits past the heartbeat interval, until approval_timeout_seconds
