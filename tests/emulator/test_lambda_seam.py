@@ -37,6 +37,8 @@ def lambda_handler(event, context):
     if event.get("action") == "decline":
         raise CardDeclined("card 4000 0000 0000 0002 was declined")
     if event.get("action") == "sleep":
+        # The function under test is slow on purpose, so the seam's timeout fires;
+        # the test itself waits on nothing.
         time.sleep(event["seconds"])
     if event.get("action") == "unserialisable":
         return {1, 2}
