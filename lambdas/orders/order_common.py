@@ -13,6 +13,12 @@ from typing import Any
 
 FUNCTION_NAME = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "local")
 
+# The currencies the payment provider (payment_provider.py) takes, documented in
+# docs/orders.md. Each has a minor unit of 1/100, which amount_cents and the
+# display amount ("USD 24.00") assume. validate_order refuses any other code, so
+# an order in a currency that cannot be charged is refused before stock is taken.
+PAYMENT_CURRENCIES = frozenset({"AUD", "CAD", "CHF", "EUR", "GBP", "USD"})
+
 
 def log(level: str, message: str, **fields: Any) -> None:
     """One JSON object per line on stdout, which Lambda sends to CloudWatch Logs."""

@@ -13,6 +13,9 @@ Test tokens (like a card network's test card numbers):
 | `tok_unavailable` | PaymentTransientError on every attempt                          |
 | any other `tok_*` | PaymentDeclined (unknown token)                                 |
 
+A currency the provider does not take (order_common.PAYMENT_CURRENCIES) is
+declined whatever the token; validate_order refuses such orders first.
+
 Charges and refunds are idempotent per order_id: charging a charged order
 returns the same charge, refunding a refunded order returns the same refund,
 refunding an order that was never charged refunds nothing (NOT_CHARGED).
@@ -22,9 +25,11 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import Any
+from typing import Any, NoReturn
 
 from botocore.exceptions import ClientError
+
+from order_common import PAYMENT_CURRENCIES
 
 FLAKY_FAILURES = 2
 
@@ -66,6 +71,8 @@ def charge(dynamodb: Any, table: str, order_id: str, amount_cents: int, currency
     if status == "REFUNDED":
         raise PaymentDeclined(f"order {order_id} was refunded; a refunded order is not charged again")
 
+    if currency not in PAYMENT_CURRENCIES:
+        _decline(dynamodb, table, order_id, f"currency {currency} is not taken")
     if token == "tok_success" or (token == "tok_flaky" and attempt["attempts"] > FLAKY_FAILURES):
         return _capture(dynamodb, table, order_id)
     if token == "tok_flaky":
@@ -74,6 +81,10 @@ def charge(dynamodb: Any, table: str, order_id: str, amount_cents: int, currency
     if token == "tok_unavailable":
         raise PaymentTransientError("provider unavailable (tok_unavailable)")
     reason = "card declined (tok_declined)" if token == "tok_declined" else f"unknown payment token {token}"
+    _decline(dynamodb, table, order_id, reason)
+
+
+def _decline(dynamodb: Any, table: str, order_id: str, reason: str) -> NoReturn:
     dynamodb.update_item(
         TableName=table,
         Key={"order_id": {"S": order_id}},

@@ -8,7 +8,7 @@ Rules (each broken rule is listed in the InvalidOrder message):
 - items: 1-25 entries of {"sku": 1-64 characters, "quantity": whole number 1-100};
   entries for the same sku are merged (at most 100 in all);
 - amount_cents: whole number of the currency's minor unit, 1 to 100,000,000;
-- currency: ISO 4217 code, three upper-case letters;
+- currency: an ISO 4217 code the payment provider takes (order_common.PAYMENT_CURRENCIES);
 - payment_token: a payment provider token, "tok_" and 1-60 more characters.
 
 The result adds `contact`, the notification request's recipient fields:
@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from order_common import log
+from order_common import PAYMENT_CURRENCIES, log
 
 # This function calls no AWS API.
 PERMISSIONS: dict[str, list[str]] = {}
@@ -109,6 +109,9 @@ def validate(request: Any) -> dict[str, Any]:
     currency = request.get("currency")
     if not (isinstance(currency, str) and CURRENCY.match(currency)):
         problems.append("currency: an ISO 4217 code such as USD")
+    elif currency not in PAYMENT_CURRENCIES:
+        problems.append(f"currency: {currency} is not a currency the payment provider takes "
+                        f"({', '.join(sorted(PAYMENT_CURRENCIES))})")
     token = request.get("payment_token")
     if not (isinstance(token, str) and TOKEN.match(token)):
         problems.append("payment_token: a provider token such as tok_success")

@@ -4,6 +4,7 @@ pure ones directly, the DynamoDB ones against moto's in-process mock."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -81,6 +82,8 @@ INVALID = [
     ({"amount_cents": 10.5}, "amount_cents", "amount_cents"),
     ({"amount_cents": "100"}, "amount_cents", "amount_cents"),
     ({"currency": "usd"}, "currency", "currency"),
+    ({"currency": "ABC"}, "currency", "currency: ABC is not a currency the payment provider takes"),
+    ({"currency": "JPY"}, "currency", "currency: JPY is not a currency the payment provider takes"),
     ({"payment_token": "4242424242424242"}, "payment_token", "payment_token"),
 ]
 
@@ -102,6 +105,18 @@ def test_every_broken_rule_is_reported_at_once():
     with pytest.raises(validate_order.InvalidOrder) as raised:
         validate_order.validate(an_order(amount_cents=-1, currency="dollars"))
     assert "amount_cents" in str(raised.value) and "currency" in str(raised.value)
+
+
+@pytest.mark.parametrize("currency", sorted(validate_order.PAYMENT_CURRENCIES))
+def test_every_currency_the_payment_provider_takes_is_valid(currency):
+    assert validate_order.validate(an_order(currency=currency))["display_amount"] == f"{currency} 24.05"
+
+
+def test_the_currency_list_is_the_one_documented_in_docs_orders_md():
+    from pathlib import Path
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "orders.md").read_text()
+    [row] = [line for line in docs.splitlines() if line.startswith("| `currency` |")]
+    assert set(re.findall(r"`([A-Z]{3})`", row)) == set(validate_order.PAYMENT_CURRENCIES)
 
 
 def test_validation_logs_one_json_line(capsys):
@@ -256,6 +271,12 @@ def test_tok_success_charges_once_however_often_it_is_called(tables):
 def test_a_declined_or_unknown_token_is_declined_and_recorded(tables, token, reason):
     with pytest.raises(payment_provider.PaymentDeclined, match=reason):
         charge(tables, token)
+    assert ledger(tables)["status"] == "DECLINED" and "charge_id" not in ledger(tables)
+
+
+def test_the_provider_declines_a_currency_it_does_not_take(tables):
+    with pytest.raises(payment_provider.PaymentDeclined, match="currency ABC"):
+        payment_provider.charge(tables.client, tables.payments, "o-1", 2400, "ABC", "tok_success")
     assert ledger(tables)["status"] == "DECLINED" and "charge_id" not in ledger(tables)
 
 
