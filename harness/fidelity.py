@@ -18,7 +18,7 @@ import uuid
 import botocore
 import botocore.session
 
-from moto.core.exceptions import ServiceException
+from moto.core.exceptions import AWSError, ServiceException
 from moto.awslambda.models import LambdaFunction
 from moto.core.responses import EmptyResult
 from moto.dynamodb.models import DynamoDBBackend
@@ -32,9 +32,13 @@ from moto.stepfunctions import responses as sfn_responses
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_aws_sdk as aws_sdk_task,
 )
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
+    StateTaskServiceCallback,
+)
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
     StateTaskServiceSfn,
 )
+from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackConsumerTimeout
 from moto.stepfunctions.models import StepFunctionBackend
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_dynamodb import (
@@ -159,6 +163,68 @@ def send_task_failure_keeps_the_cause() -> None:
 
     send_task_failure.keeps_cause = True
     sfn_responses.StepFunctionResponse.send_task_failure = send_task_failure
+
+
+class _TaskTimedOut(AWSError):
+    TYPE = "TaskTimedOut"
+
+
+def answers_to_a_closed_task_are_task_timed_out() -> None:
+    """AWS: SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat with the token of a
+    Task that has ended (it timed out, or was answered) fail with TaskTimedOut, "the
+    task token has either expired or the task associated with the token has already
+    been closed"; a token never issued fails with InvalidToken. moto never closes a
+    token: a late answer was taken (and ignored) while the execution ran on, and was
+    InvalidToken once it had ended (its own TaskTimedOut, never reached, is built
+    without its message: a 500). Now a callback Task closes its token when the state
+    ends, however it ends, and an answer is checked against every execution's tokens
+    first. Tested in tests/emulator/test_order_fidelity.py."""
+    eval_body = StateTaskServiceCallback._eval_body
+    if getattr(eval_body, "closes_its_token", False):
+        return
+
+    def eval_body_closing_its_token(self, env):
+        context = env.states.context_object  # this state's own: frames and branches have theirs
+        issue, issued = context.update_task_token, []
+
+        def update_task_token():
+            issued.append(issue())
+            return issued[-1]
+
+        context.update_task_token = update_task_token
+        try:
+            eval_body(self, env)
+        finally:
+            del context.update_task_token
+            for token in issued:
+                endpoint = env.callback_pool_manager.get(token)
+                if endpoint is not None and endpoint.consumer_error is None:
+                    endpoint.report(CallbackConsumerTimeout())
+
+    def endpoint_of(backend, token):
+        for execution in backend._get_executions():
+            env = execution.exec_worker.env if execution.exec_worker is not None else None
+            endpoint = env.callback_pool_manager.get(token) if env is not None else None  # None: not started yet
+            if endpoint is not None:
+                return endpoint
+        return None
+
+    def answer_checking_the_token(answer):
+        @functools.wraps(answer)
+        def answering(self, task_token, *args, **kwargs):
+            endpoint = endpoint_of(self, task_token)
+            if endpoint is None:
+                raise sfn_errors.InvalidToken()
+            if endpoint.consumer_error is not None:  # moto's own TaskTimedOut() lacks its message: a 500
+                raise _TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'")
+            return answer(self, task_token, *args, **kwargs)
+        return answering
+
+    for name in ("send_task_success", "send_task_failure", "send_task_heartbeat"):
+        setattr(StepFunctionsParserBackend, name,
+                answer_checking_the_token(getattr(StepFunctionsParserBackend, name)))
+    eval_body_closing_its_token.closes_its_token = True
+    StateTaskServiceCallback._eval_body = eval_body_closing_its_token
 
 
 # StartExecution limits (API reference, StartExecution): `input` is at most
@@ -381,6 +447,7 @@ def apply_all() -> None:
     quiet_interpreter_logs()
     nested_executions_speak_the_integrations_case()
     send_task_failure_keeps_the_cause()
+    answers_to_a_closed_task_are_task_timed_out()
     start_execution_checks_its_input_and_name()
     e164_digits_are_ascii()
     sesv2_refuses_addresses_it_cannot_send_to()

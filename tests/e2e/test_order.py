@@ -295,6 +295,12 @@ def test_an_approval_nobody_answers_times_out(orders, approvals, customer, varia
     assert orders.stock(*skus(order)) == before
     assert_notified(orders, order, customer, "cancelled", says="it was not approved in time")
 
+    # AND answering it now fails with TaskTimedOut (docs/orders.md), however it is answered
+    [request] = approvals.requests(order["order_id"])
+    for answer in (approvals.approve, lambda r: approvals.reject(r, "too late"), approvals.heartbeat):
+        with pytest.raises(approvals.sfn.exceptions.TaskTimedOut):
+            answer(request)
+
 
 def test_heartbeats_keep_an_approval_open_until_the_overall_timeout(orders, approvals, customer, variables):
     # GIVEN a large order whose reviewer sends heartbeats but never decides
@@ -307,7 +313,10 @@ def test_heartbeats_keep_an_approval_open_until_the_overall_timeout(orders, appr
     def heartbeat_until_finished() -> bool:
         if orders.status(arn) != "RUNNING":
             return True
-        approvals.heartbeat(request)
+        try:
+            approvals.heartbeat(request)
+        except approvals.sfn.exceptions.TaskTimedOut:  # the approval timed out; the order runs on to cancel
+            return True
         return False
 
     poll(heartbeat_until_finished, timeout=variables["approval_timeout_seconds"] + 5,

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import uuid
 
+import pytest
+
 from harness.observe import Observer
 from harness.waiting import poll
 
@@ -67,3 +69,64 @@ def test_send_task_failure_delivers_its_error_and_cause(emulator, stack):
 
     assert execution.path == ["Wait", "Rejected"], execution.describe()
     assert execution.output == {"Error": "ApprovalRejected", "Cause": "too expensive"}
+
+
+def answer(sfn, how: str, token: str) -> str | None:
+    """Answer a task token; the error code, or None when it was taken."""
+    calls = {"success": lambda: sfn.send_task_success(taskToken=token, output="{}"),
+             "failure": lambda: sfn.send_task_failure(taskToken=token, error="ApprovalRejected", cause="late"),
+             "heartbeat": lambda: sfn.send_task_heartbeat(taskToken=token)}
+    try:
+        calls[how]()
+    except sfn.exceptions.ClientError as error:
+        return error.response["Error"]["Code"]
+    return None
+
+
+@pytest.mark.parametrize("limits", [{"TimeoutSeconds": 1}, {"TimeoutSeconds": 30, "HeartbeatSeconds": 1}],
+                         ids=["timeout", "heartbeat-timeout"])
+def test_answering_a_task_that_timed_out_is_task_timed_out_and_an_unknown_token_invalid_token(
+        emulator, stack, limits):
+    """AWS: TaskTimedOut when "the task token has either expired or the task associated
+    with the token has already been closed"; InvalidToken for a token it never issued."""
+    sqs, sfn = emulator.client("sqs"), emulator.client("stepfunctions")
+    queue = sqs.create_queue(QueueName=f"probe-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+
+    def asks(step: str, then: dict) -> dict:
+        return {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"QueueUrl": queue, "MessageBody": {"step": step, "token.$": "$$.Task.Token"}},
+                **then}
+
+    # GIVEN an approval that times out (caught), then a second one that keeps the execution running
+    arn = machine(emulator, {"StartAt": "Approve", "States": {
+        "Approve": asks("approve", {**limits, "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Hold"}],
+                                    "End": True}),
+        "Hold": asks("hold", {"TimeoutSeconds": 30, "End": True})}})
+    observer = Observer(stack)
+    started = observer.start({}, state_machine_arn=arn)
+    tokens: dict[str, str] = {}
+
+    def both_asked() -> bool:
+        for message in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
+            body = json.loads(message["Body"])
+            tokens[body["step"]] = body["token"]
+        return len(tokens) == 2
+
+    poll(both_asked, timeout=15, describe=lambda: f"asked so far: {sorted(tokens)}")
+    never_issued = str(uuid.uuid4())  # shaped like the emulator's tokens
+
+    # WHEN the timed-out approval is answered while the execution still runs, and an unknown token is used
+    # THEN the late answer is TaskTimedOut and the unknown token InvalidToken, for every kind of answer
+    for how in ("success", "failure", "heartbeat"):
+        assert answer(sfn, how, tokens["approve"]) == "TaskTimedOut", how
+        assert answer(sfn, how, never_issued) == "InvalidToken", how
+    assert sfn.describe_execution(executionArn=started)["status"] == "RUNNING"
+
+    # AND once the execution has ended, the same holds (and for the token that was answered)
+    assert answer(sfn, "success", tokens["hold"]) is None
+    execution = observer.wait(started)
+    assert execution.path == ["Approve", "Hold"], execution.describe()
+    for how in ("success", "failure", "heartbeat"):
+        assert answer(sfn, how, tokens["approve"]) == "TaskTimedOut", how
+        assert answer(sfn, how, tokens["hold"]) == "TaskTimedOut", how
+        assert answer(sfn, how, never_issued) == "InvalidToken", how
