@@ -29,6 +29,7 @@ from moto.sns import utils as sns_utils
 from moto.sns.exceptions import SNSInvalidParameter
 from moto.stepfunctions import exceptions as sfn_errors
 from moto.stepfunctions import responses as sfn_responses
+from moto.stepfunctions.parser.asl.component.state import state as state_module
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_aws_sdk as aws_sdk_task,
 )
@@ -87,6 +88,16 @@ def reject_publish_with_several_targets() -> None:
     sns_responses.SNSResponse.publish = publish_to_one_target
 
 
+def _aws_timestamp(moment: datetime.datetime | str) -> str:
+    """A time as AWS renders the context object's: YYYY-MM-DDThh:mm:ss.sssZ."""
+    if isinstance(moment, str):
+        moment = datetime.datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    stamp = moment.astimezone(datetime.timezone.utc).isoformat(timespec="milliseconds")
+    return stamp.replace("+00:00", "Z")
+
+
 def start_time_as_iso_string() -> None:
     """AWS: $$.Execution.StartTime is an ISO 8601 string ("2026-11-22T14:10:30.123Z").
     moto hands the interpreter a datetime, which string intrinsics cannot take."""
@@ -97,16 +108,29 @@ def start_time_as_iso_string() -> None:
     def build_with_iso_start_time(self):
         env = build(self)
         execution = env.states.context_object.context_object_data["Execution"]
-        start = execution["StartTime"]
-        if isinstance(start, datetime.datetime):
-            if start.tzinfo is None:
-                start = start.replace(tzinfo=datetime.timezone.utc)
-            stamp = start.astimezone(datetime.timezone.utc).isoformat(timespec="milliseconds")
-            execution["StartTime"] = stamp.replace("+00:00", "Z")
+        execution["StartTime"] = _aws_timestamp(execution["StartTime"])
         return env
 
     build_with_iso_start_time.formats_start_time = True
     ExecutionWorker._get_evaluation_environment = build_with_iso_start_time
+
+
+def state_entered_time_as_aws_renders_it() -> None:
+    """AWS renders $$.State.EnteredTime as it renders $$.Execution.StartTime
+    ("2026-11-22T14:10:30.123Z"). moto used Python's isoformat
+    ("2026-11-22T14:10:30.123456+00:00"), so a record stamped from both
+    (created_at, updated_at) held two formats, which do not even sort together."""
+    make = state_module.StateData
+    if getattr(make, "formats_entered_time", False):
+        return
+
+    def state_data(**fields):
+        if "EnteredTime" in fields:
+            fields["EnteredTime"] = _aws_timestamp(fields["EnteredTime"])
+        return make(**fields)
+
+    state_data.formats_entered_time = True
+    state_module.StateData = state_data
 
 
 def nested_executions_speak_the_integrations_case() -> None:
@@ -444,6 +468,7 @@ def apply_all() -> None:
     name_aws_sdk_errors_like_aws()
     reject_publish_with_several_targets()
     start_time_as_iso_string()
+    state_entered_time_as_aws_renders_it()
     quiet_interpreter_logs()
     nested_executions_speak_the_integrations_case()
     send_task_failure_keeps_the_cause()

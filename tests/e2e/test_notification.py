@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import re
 
 import pytest
 
@@ -29,6 +30,8 @@ SENT_BRANCHES = {
 }
 REPORT = ["RecordOutcome", "PublishOutcomeEvent", "PutOutcomeMetric", "CheckDelivered"]
 CHANNELS = {"text": {"sms"}, "mail": {"email"}, "dual": {"sms", "email"}}
+# How AWS renders $$.Execution.StartTime and $$.State.EnteredTime, and so every timestamp of a record.
+AWS_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 
 def request_for(mode: str, recipient: dict, **extra) -> dict:
@@ -95,6 +98,8 @@ def test_every_requested_channel_is_delivered(observer, recipient, variables, mo
     assert record["sms_status"] == expected["sms"] and record["email_status"] == expected["email"]
     assert record["execution_arn"] == execution.arn
     assert record["created_at"] and record["completed_at"]
+    stamps = {field: record[field] for field in ("created_at", "updated_at", "completed_at")}
+    assert all(AWS_TIMESTAMP.fullmatch(stamp) for stamp in stamps.values()), stamps  # one format, AWS's
     created = datetime.datetime.fromisoformat(record["created_at"].replace("Z", "+00:00"))
     midnight = calendar.timegm(created.date().timetuple())
     assert record["expires_at"] == midnight + variables["record_ttl_days"] * 86400

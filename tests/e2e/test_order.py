@@ -9,6 +9,7 @@ notification workflow as a nested execution and delivered by SMS or email.
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 
@@ -24,6 +25,8 @@ pytestmark = pytest.mark.e2e
 
 PREPARE = ["ValidateOrder", "RecordOrder", "PrepareOrder"]
 BRANCHES = {"ReserveInventory", "CheckFraud"}
+# How AWS renders $$.Execution.StartTime and $$.State.EnteredTime, and so every timestamp of a record.
+AWS_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 CONFIRM = ["ChargePayment", "ConfirmOrder", "ConfirmationNotice", "NotifyCustomer", "RecordNotification",
            "RouteOutcome", "OrderConfirmed"]
 
@@ -135,6 +138,9 @@ def test_a_small_order_goes_straight_through(orders, customer):
     assert record["charge_id"] == execution.output["charge_id"]
     assert record["amount_cents"] == 2400 and json.loads(record["approval"]) == {"required": False}
     assert record["execution_arn"] == execution.arn and record["confirmed_at"]
+    stamps = {field: value for field, value in record.items() if field.endswith("_at")}
+    assert {"created_at", "updated_at", "confirmed_at"} <= set(stamps)
+    assert all(AWS_TIMESTAMP.fullmatch(stamp) for stamp in stamps.values()), stamps  # one format, AWS's
     assert after == taken(order, before)
     payment = orders.payment(order["order_id"])
     assert payment["status"] == "CHARGED" and payment["attempts"] == 1

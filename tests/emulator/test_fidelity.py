@@ -38,6 +38,21 @@ def test_execution_start_time_is_an_iso_8601_string(emulator, stack):
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", execution.output["start"]), execution.output
 
 
+def test_state_entered_time_is_rendered_as_aws_renders_it(emulator, stack):
+    """AWS renders $$.State.EnteredTime like $$.Execution.StartTime: milliseconds and Z."""
+    execution = run_machine(emulator, stack, {
+        "StartAt": "Stamp",
+        "States": {"Stamp": {"Type": "Pass", "Next": "Branches",
+                             "Parameters": {"start.$": "$$.Execution.StartTime", "entered.$": "$$.State.EnteredTime"}},
+                   "Branches": {"Type": "Parallel", "End": True, "ResultPath": "$.branch", "Branches": [
+                       {"StartAt": "Inner", "States": {"Inner": {
+                           "Type": "Pass", "Parameters": {"entered.$": "$$.State.EnteredTime"}, "End": True}}}]}},
+    })
+    stamps = [execution.output["start"], execution.output["entered"], execution.output["branch"][0]["entered"]]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", s) for s in stamps), stamps
+    assert stamps[0] <= stamps[1] <= stamps[2]  # one format, so they also sort as times
+
+
 def test_aws_sdk_errors_are_named_with_the_aws_service_prefix(emulator, stack):
     execution = run_machine(emulator, stack, {
         "StartAt": "Send",
