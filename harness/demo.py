@@ -14,7 +14,7 @@ from .deploy import EmbeddedDeployer
 from .emulator import EmbeddedEmulator
 from .faults import FaultRule
 from .observe import Execution, Observer
-from .report import GraphvizMissing, write_report
+from .report import picture
 from .stack import stack_variables
 
 REPORTS = Path("build/reports")
@@ -51,12 +51,7 @@ def show(title: str, request: dict, execution: Execution, observer: Observer) ->
     emails = observer.emails(request.get("user_email")) if request.get("user_email") else []
     print(f"sms       : {[(m['PhoneNumber'], m['Message']) for m in sms] or '(none)'}")
     print(f"emails    : {[(m['Destination']['ToAddresses'], m['Subject'], m['Body']['text_part']) for m in emails] or '(none)'}")
-    try:
-        slug = request["notification_id"].removeprefix("demo-")
-        report = write_report(observer.definition_of(execution.arn), execution, REPORTS / f"demo-{slug}.html", title)
-        print(f"picture   : {report}")
-    except GraphvizMissing as missing:
-        print(f"picture   : (none: {missing})")
+    print(f"picture   : {picture(observer, execution, REPORTS / (request['notification_id'] + '.html'), title)}")
 
 
 def main() -> int:
@@ -71,7 +66,7 @@ def main() -> int:
                 print(f"\n(injected fault: {FAULTS[request['notification_id']].error_code} on the first SES send)")
             show(title, request, observer.run(request), observer)
             emulator.faults.clear()
-        demo_orders.run(outputs, observer)
+        demo_orders.run(outputs, observer, REPORTS)
     return 0
 
 

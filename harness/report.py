@@ -222,6 +222,14 @@ def write_report(definition: dict, execution: Execution, path: Path, title: str 
     return path
 
 
+def picture(observer, execution: Execution, path: Path, title: str | None = None) -> str:
+    """Write the execution's report to `path` and say where; or say why there is none."""
+    try:
+        return str(write_report(observer.definition_of(execution.arn), execution, path, title))
+    except GraphvizMissing as missing:
+        return f"(none: {missing})"
+
+
 def report_executions(observer, arns: list[str], folder: Path, prefix: str) -> list[Path]:
     """One report per execution, named <prefix>-<n>.html; returns the paths written."""
     written = []

@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import boto3
 import pytest
@@ -59,3 +61,24 @@ def test_make_demo_shows_every_case(tmp_path):
     assert "error=InvalidDeliveryMode" in run.stdout
     assert "PARTIALLY_DELIVERED" in run.stdout
     assert "(none: nothing was recorded)" in run.stdout
+
+    # Each case comes under its heading, the operator's step included
+    blocks = run.stdout.split("\n=== ")[1:]
+    approved = next(block for block in blocks if block.startswith("order: large order, approved"))
+    assert "operator  : " in approved, approved
+    assert not any(block.startswith("order: waiting") for block in blocks)
+
+    # An error is shown by its message, not as a Lambda's stack trace in temporary folders
+    declined = next(block for block in blocks if block.startswith("order: declined card"))
+    assert "card declined (tok_declined)" in declined
+    assert "stackTrace" not in run.stdout and "/tmp/" not in run.stdout
+
+    # One page per execution, the orders' nested notifications included (README: Execution reports)
+    pictures = [line.split(":", 1)[1].strip() for line in run.stdout.splitlines() if line.startswith("picture")]
+    assert len(pictures) == len(blocks) + 2, run.stdout  # + the two orders' notifications
+    assert all(block.count("picture   : ") == (2 if block.startswith("order: ") else 1) for block in blocks)
+    if shutil.which("dot"):
+        written = sorted(path.name for path in (tmp_path / "build" / "reports").glob("*.html"))
+        assert written == sorted(Path(picture).name for picture in pictures)
+        assert {"demo-order-approved.html", "demo-order-approved-notification.html",
+                "demo-order-declined.html", "demo-order-declined-notification.html"} <= set(written)
