@@ -89,6 +89,13 @@ class Execution:
         """The error name of each failed attempt of `state`, in order."""
         return [e["taskFailedEventDetails"]["error"] for e in self._events_of(state, "TaskFailed")]
 
+    def task_failures(self, state: str) -> list[str]:
+        """The error of each attempt of `state` that failed or timed out, in order."""
+        events = sorted(self._events_of(state, "TaskFailed") + self._events_of(state, "TaskTimedOut"),
+                        key=lambda event: event["id"])
+        return [(event.get("taskFailedEventDetails") or event.get("taskTimedOutEventDetails") or {}).get(
+            "error", "States.Timeout") for event in events]
+
     def _events_of(self, state: str, event_type: str) -> list[dict]:
         # Events chain to their predecessor by previousEventId; following the chain
         # from the state's entry keeps parallel branches apart.

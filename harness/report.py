@@ -109,6 +109,9 @@ class _Graph:
             fill = FAILED
             if state.get("Type") == "Fail":
                 label += f"\\n{state.get('Error', '')}"
+        elif self._caught(name, state):  # failed, and a Catch moved on: still a failure
+            fill = FAILED
+            label += f"\\n✗ {self.execution.task_failures(name)[-1]}"
         shape = "diamond" if state.get("Type") == "Choice" else "box"
         if state.get("Type") in ("Succeed", "Fail"):
             shape = "octagon"
@@ -137,7 +140,7 @@ class _Graph:
             return False
         if state.get("Type") == "Task":
             attempts = self.execution.attempts(name)
-            return attempts > 0 and len(self.execution.task_errors(name)) == attempts
+            return attempts > 0 and len(self.execution.task_failures(name)) == attempts
         return False
 
     def _followed(self, source: str, target: str) -> bool:
@@ -204,7 +207,7 @@ pre {{ background: #f6f6f6; padding: 8px; font-size: 12px; }}
 <h1>{heading}</h1>
 <p><span class="status">{execution.status}{error}</span> · <code>{html.escape(execution.arn)}</code></p>
 {cause}
-<p class="legend"><span style="background:{VISITED}">visited</span><span style="background:{RETRIED}">retried</span><span style="background:{FAILED}">failed</span><span>not visited</span> · bold green arrows: transitions taken · dashed: Catch</p>
+<p class="legend"><span style="background:{VISITED}">visited</span><span style="background:{RETRIED}">retried</span><span style="background:{FAILED}">failed (✗: caught)</span><span>not visited</span> · bold green arrows: transitions taken · dashed: Catch</p>
 <div class="graph">{render_svg(definition, execution)}</div>
 <h2>Input</h2><pre>{html.escape(json.dumps(execution.input, indent=2))}</pre>
 <h2>Output</h2><pre>{output}</pre>

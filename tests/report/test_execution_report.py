@@ -3,13 +3,16 @@ headless browser renders them."""
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
+import uuid
 
 import pytest
 
 from harness.faults import FaultRule
-from harness.report import render_html, write_report
+from harness.report import FAILED, RETRIED, VISITED, render_html, write_report
 
 pytestmark = [
     pytest.mark.e2e,
@@ -42,6 +45,48 @@ def test_the_report_marks_path_retries_and_failures(observer, retried_and_partly
     for state in ["SendSms", "MarkSmsFailed", "SendEmail", "MarkPartiallyDelivered"]:
         assert f">{state}</text>" in page
     assert "SNS.InvalidParameterException" in page          # the refused SMS, in the timeline
+
+
+def fill_of(page: str, state: str) -> str:
+    """The fill colour Graphviz gave the state's node in the page's SVG."""
+    node = re.search(rf"<title>{re.escape(state)}</title>\s*<(?:path|polygon) fill=\"([^\"]+)\"", page)
+    assert node, f"no node {state} in the SVG"
+    return node.group(1)
+
+
+def test_a_task_that_failed_and_was_caught_is_drawn_as_failed(observer, retried_and_partly_failed):
+    # GIVEN the partly delivered notification: SendSms refused (caught into MarkSmsFailed), SendEmail retried
+    execution = retried_and_partly_failed
+    assert execution.task_errors("SendSms") == ["SNS.InvalidParameterException"]
+
+    # WHEN it is drawn
+    page = render_html(observer.definition_of(execution.arn), execution)
+
+    # THEN the caught failure is red and names its error; the retried Task and the handler are not
+    assert fill_of(page, "SendSms") == FAILED
+    assert "✗ SNS.InvalidParameterException" in page
+    assert fill_of(page, "SendEmail") == RETRIED
+    assert fill_of(page, "MarkSmsFailed") == VISITED and fill_of(page, "MarkPartiallyDelivered") == VISITED
+
+
+def test_a_task_that_timed_out_and_was_caught_is_drawn_as_failed(emulator, stack, observer):
+    # GIVEN a callback Task nobody answers, whose States.Timeout is caught
+    queue = emulator.client("sqs").create_queue(QueueName=f"probe-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    definition = {"StartAt": "Ask", "States": {
+        "Ask": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "TimeoutSeconds": 1,
+                "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
+                "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "GaveUp"}], "End": True},
+        "GaveUp": {"Type": "Pass", "End": True}}}
+    arn = emulator.client("stepfunctions").create_state_machine(
+        name=f"probe-{uuid.uuid4().hex[:8]}", definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/probe")["stateMachineArn"]
+    execution = observer.run({}, state_machine_arn=arn)
+    assert execution.path == ["Ask", "GaveUp"], execution.describe()
+
+    # WHEN it is drawn, THEN the Task is red and names the timeout
+    page = render_html(definition, execution)
+    assert fill_of(page, "Ask") == FAILED and "✗ States.Timeout" in page
+    assert fill_of(page, "GaveUp") == VISITED
 
 
 def test_a_failed_execution_is_drawn_in_red(observer, recipient):
