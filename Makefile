@@ -67,7 +67,7 @@ localstack-test: install ## Start LocalStack (Docker), run the suite on it via t
 provider-schema: install ## Regenerate tests/terraform/aws_provider_schema.json from npm @cdktn/provider-aws
 	$(BIN)/python scripts/update_provider_schema.py
 
-bench: install ## Measure the workflows and the emulator; writes docs/benchmarks.md
+bench: install ## Measure the workflows and the emulator; writes docs/benchmarks.md and the README's bench block
 	$(BIN)/python -m harness.bench
 
 clean: ## Remove the virtualenv and build output
