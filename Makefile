@@ -49,7 +49,7 @@ system-deps: ## Install graphviz and chromium (apt, as root) for execution repor
 demo: install system-deps ## Run the notification and order workflows on the embedded emulator and show what happened
 	$(BIN)/python -m harness.demo
 
-up: install ## Serve the deployed stack on 127.0.0.1:$(PORT) for aws-cli/boto3 (Ctrl-C stops)
+up: install ## Serve the deployed stack on 127.0.0.1:4566 (or PORT=5000) for aws-cli/boto3 (Ctrl-C stops)
 	$(BIN)/python -m harness.serve --port $(PORT) --outputs build/outputs.json
 
 test: install system-deps tools ## Run every test (what CI runs); the load test can be left out: PYTEST_ARGS='-m "not load"'

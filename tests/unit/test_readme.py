@@ -31,6 +31,10 @@ def test_every_make_target_the_readme_names_exists():
 def test_make_help_says_what_the_targets_do_in_plain_words():
     listed = subprocess.run(["make", "--no-print-directory", "help"], cwd=terraform.ROOT, capture_output=True,
                             text=True, check=True).stdout
+    assert "$(" not in listed, listed  # the help lines are printed as written: no make variables
+    [up] = [line for line in listed.splitlines() if line.split()[:2] == ["make", "up"]]
+    port = re.search(r"^PORT\s*\?=\s*(\d+)", MAKEFILE, re.MULTILINE).group(1)
+    assert f"127.0.0.1:{port}" in up, up
     [bench] = [line for line in listed.splitlines() if line.split()[:2] == ["make", "bench"]]
     assert "docs/benchmarks.md" in bench and "README" in bench, bench
 
