@@ -41,6 +41,8 @@ Ctrl-C stops it.""", flush=True)
             stop.wait()
         except KeyboardInterrupt:
             pass
+        finally:
+            args.outputs.unlink(missing_ok=True)  # its endpoint_url is about to stop answering
     return 0
 
 

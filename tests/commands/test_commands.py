@@ -50,6 +50,8 @@ def test_make_up_serves_the_stack_for_aws_cli_users(tmp_path):
         output, _ = server.communicate(timeout=60)
     assert server.returncode == 0, output
     assert "aws stepfunctions start-execution" in output
+    # AND once it has stopped, no outputs file points at the dead endpoint
+    assert not outputs_file.exists()
 
 
 def test_make_demo_shows_every_case(tmp_path):
