@@ -11,7 +11,8 @@ the needed permissions from two sources, with no reference to the policy:
   table named by TableName; aws-sdk:sesv2:sendEmail needs ses:SendEmail on the
   sender's identity; states:startExecution.sync:2 needs StartExecution on the
   child, Describe/StopExecution on its executions and the managed EventBridge
-  rule; and so on (the table in /work/shared/reference/aws-facts.md). A
+  rule; and so on (AWS's Step Functions guide lists the IAM policy of each
+  service integration). A
   resource encrypted with a customer managed key adds kms:GenerateDataKey and
   kms:Decrypt on that key, limited to the service that uses it;
 - the state machine's own configuration (`configuration_needs`): log delivery,
@@ -35,7 +36,8 @@ from typing import Any, Iterable, Mapping
 
 from .definition_rules import iter_states
 
-# Actions AWS offers no resource narrower than "*" for (aws-facts.md, IAM table).
+# Actions AWS offers no resource narrower than "*" for (the Service Authorization
+# Reference gives them no resource type, or none these calls can name).
 WILDCARD_ONLY = {
     "sns:Publish": "publishing to a phone number has no resource ARN",
     "cloudwatch:PutMetricData": "takes no resource; the cloudwatch:namespace condition limits it",
