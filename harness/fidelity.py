@@ -50,6 +50,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 )
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+from moto.utilities.docker_utilities import DockerModel
 
 # AWS names aws-sdk integration errors <Service>.<Error>Exception with the service
 # in PascalCase (SesV2.MessageRejectedException); moto falls back to the lower-case
@@ -458,6 +459,23 @@ def dynamodb_tasks_time_out_as_states_timeout() -> None:
     StateTaskServiceDynamoDB._from_error = from_error_with_timeouts
 
 
+def model_dump_leaves_out_docker_clients() -> None:
+    """moto's own inspection endpoint, GET /moto-api/data.json, reads every public
+    attribute of every model. A Lambda function's `docker_client` connects to Docker
+    when read, and fails without a daemon (the Lambda seam runs functions without
+    one): the whole dump answered 500 once the order functions existed. The client
+    is left out of dir(), so the dump skips it as it skips what it cannot serialise.
+    Tested in tests/emulator/test_fidelity.py."""
+    if getattr(DockerModel.__dir__, "hides_docker_client", False):
+        return
+
+    def attributes(self):
+        return [name for name in object.__dir__(self) if name != "docker_client"]
+
+    attributes.hides_docker_client = True
+    DockerModel.__dir__ = attributes
+
+
 def quiet_interpreter_logs() -> None:
     """The interpreter logs every failed state with a repr of the whole definition
     (kilobytes per failure). The execution history carries the same facts."""
@@ -480,3 +498,4 @@ def apply_all() -> None:
     name_sns_errors_by_their_exception()
     async_invocations_retry_function_errors()
     dynamodb_tasks_time_out_as_states_timeout()
+    model_dump_leaves_out_docker_clients()

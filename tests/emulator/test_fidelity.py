@@ -7,6 +7,7 @@ import inspect
 import json
 import re
 import tempfile
+import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -335,3 +336,15 @@ def test_an_execution_started_without_a_name_gets_one(emulator, stack):
     execution = Observer(stack).wait(first)
     assert execution.status == "SUCCEEDED", execution.describe()
     assert execution.output["notification_id"] == first.rsplit(":", 1)[-1]
+
+
+def test_moto_api_data_json_lists_the_models_once_lambda_functions_exist(emulator, stack):
+    """moto's model dump (GET /moto-api/data.json) read each function's Docker client,
+    which needs a Docker daemon: with the order functions deployed it answered 500."""
+    with urllib.request.urlopen(f"{emulator.endpoint_url}/moto-api/data.json", timeout=60) as response:
+        models = json.loads(response.read())
+
+    functions = {function["function_name"] for function in models["awslambda"]["LambdaFunction"]}
+    deployed = emulator.client("lambda").list_functions()["Functions"]  # the order functions
+    assert deployed and {function["FunctionName"] for function in deployed} <= functions
+    assert stack.order_state_machine_arn in {machine["arn"] for machine in models["stepfunctions"]["StateMachine"]}
