@@ -2,6 +2,13 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PORT   ?= 4566
+# A *.tfvars.json for the root module, for `make up` and `make plan` (empty: variables.tf defaults).
+VAR_FILE ?=
+# A filesystem mirror of the hashicorp/aws provider for `terraform init` (empty: the registry).
+# .ci/run sets it to the machine's mirror.
+TF_PROVIDER_MIRROR ?=
+export TF_PROVIDER_MIRROR
+VAR_FILE_ARG := $(if $(VAR_FILE),--var-file $(abspath $(VAR_FILE)),)
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 # The security gate's tools (tests/security): Checkov in a virtualenv of its own, the npm ASL validator.
@@ -13,7 +20,7 @@ export ASL_VALIDATOR_BIN := $(abspath $(ASL_VALIDATOR))
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install tools system-deps demo up bench test test-unit test-e2e localstack-test provider-schema clean
+.PHONY: help install tools system-deps package demo up plan bench test test-unit test-e2e localstack-test clean
 
 help: ## List the targets
 	@grep -hE '^[a-z][a-z0-9_-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -50,7 +57,13 @@ demo: install system-deps ## Run the notification and order workflows on the emb
 	$(BIN)/python -m harness.demo
 
 up: install ## Serve the deployed stack on 127.0.0.1:4566 (or PORT=5000) for aws-cli/boto3 (Ctrl-C stops)
-	$(BIN)/python -m harness.serve --port $(PORT) --outputs build/outputs.json
+	$(BIN)/python -m harness.serve --port $(PORT) --outputs build/outputs.json $(VAR_FILE_ARG)
+
+plan: install ## While `make up` runs (same PORT, VAR_FILE): terraform plan against it; exits 0 when nothing would change
+	$(BIN)/python -m harness.plan --port $(PORT) $(VAR_FILE_ARG)
+
+package: ## Build the Lambda deployment packages Terraform deploys (build/lambdas/*.zip, reproducible)
+	$(PYTHON) scripts/package_lambdas.py
 
 test: install system-deps tools ## Run every test (what CI runs); the load test can be left out: PYTEST_ARGS='-m "not load"'
 	SECURITY_GATE_REQUIRED=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -63,9 +76,6 @@ test-e2e: install ## Only the end-to-end tests on the embedded emulator
 
 localstack-test: install ## Start LocalStack (Docker), run the suite on it via terraform apply, destroy, stop it
 	PYTHON=$(BIN)/python scripts/localstack-test.sh $(PYTEST_ARGS)
-
-provider-schema: install ## Regenerate tests/terraform/aws_provider_schema.json from npm @cdktn/provider-aws
-	$(BIN)/python scripts/update_provider_schema.py
 
 bench: install ## Measure the workflows and the emulator; writes docs/benchmarks.md and the README's bench block
 	$(BIN)/python -m harness.bench

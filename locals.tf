@@ -26,3 +26,8 @@ locals {
     refund_payment_function    = "${var.name_prefix}-refund-payment"
   }
 }
+
+locals {
+  # Zips built before plan by scripts/package_lambdas.py (`make package`).
+  lambda_packages_dir = coalesce(var.lambda_packages_dir, "${path.root}/build/lambdas")
+}

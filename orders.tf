@@ -73,7 +73,8 @@ module "approval_queue" {
   kms_key_arn            = module.orders_kms_key.arn
 }
 
-# The functions, each packaged with its own files only. Each statement lists
+# The functions share one package (lambdas/orders, built by scripts/package_lambdas.py);
+# each has its own handler, role and log group. Each statement lists
 # exactly what the function's code calls: tests/unit/test_order_permissions.py
 # compares them with the PERMISSIONS the handler modules declare.
 locals {
@@ -93,14 +94,12 @@ locals {
     validate_order = {
       name              = local.names.validate_order_function
       description       = "Checks an order request and returns it normalised (business rules only, no AWS calls)."
-      files             = ["validate_order.py", "order_common.py"]
       environment       = {}
       policy_statements = []
     }
     check_fraud = {
       name        = local.names.check_fraud_function
       description = "Applies the fraud rule to an order (no AWS calls)."
-      files       = ["check_fraud.py", "order_common.py"]
       environment = {
         FRAUD_AMOUNT_LIMIT_CENTS = var.fraud_amount_limit_cents
       }
@@ -109,7 +108,6 @@ locals {
     reserve_inventory = {
       name        = local.names.reserve_inventory_function
       description = "Takes an order's items out of stock, all or none, once per order."
-      files       = ["reserve_inventory.py", "order_common.py"]
       environment = {
         STOCK_TABLE  = module.stock_table.name
         ORDERS_TABLE = module.orders_table.name
@@ -127,7 +125,6 @@ locals {
     release_inventory = {
       name        = local.names.release_inventory_function
       description = "Compensation: puts an order's reserved items back, once per order."
-      files       = ["release_inventory.py", "order_common.py"]
       environment = {
         STOCK_TABLE  = module.stock_table.name
         ORDERS_TABLE = module.orders_table.name
@@ -145,7 +142,6 @@ locals {
     charge_payment = {
       name        = local.names.charge_payment_function
       description = "Charges an order through the payment provider, once per order."
-      files       = ["charge_payment.py", "payment_provider.py", "order_common.py"]
       environment = {
         PAYMENTS_TABLE = module.payments_table.name
       }
@@ -161,7 +157,6 @@ locals {
     refund_payment = {
       name        = local.names.refund_payment_function
       description = "Compensation: refunds an order's charge, once per order."
-      files       = ["refund_payment.py", "payment_provider.py", "order_common.py"]
       environment = {
         PAYMENTS_TABLE = module.payments_table.name
       }
@@ -184,8 +179,7 @@ module "order_function" {
   name                 = each.value.name
   description          = each.value.description
   handler              = "${each.key}.lambda_handler"
-  source_dir           = "${path.module}/lambdas/orders"
-  source_files         = each.value.files
+  package_file         = "${local.lambda_packages_dir}/orders.zip"
   environment          = each.value.environment
   policy_statements    = each.value.policy_statements
   timeout_seconds      = var.lambda_timeout_seconds

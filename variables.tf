@@ -149,12 +149,6 @@ variable "log_level" {
   }
 }
 
-variable "aws_endpoints" {
-  description = "Service endpoint overrides, e.g. { sfn = \"http://localhost:4566\" }, to point the stack at an emulator. Empty for real AWS."
-  type        = map(string)
-  default     = {}
-}
-
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)
@@ -288,4 +282,10 @@ variable "order_notification_timeout_seconds" {
     condition     = var.order_notification_timeout_seconds >= 1 && floor(var.order_notification_timeout_seconds) == var.order_notification_timeout_seconds
     error_message = "order_notification_timeout_seconds must be a whole number, at least 1."
   }
+}
+
+variable "lambda_packages_dir" {
+  description = "Directory holding the Lambda deployment packages (orders.zip) built by scripts/package_lambdas.py. Null means build/lambdas beside the root module."
+  type        = string
+  default     = null
 }

@@ -179,3 +179,15 @@ def _reachability(scope: dict, path: str) -> list[str]:
         for index, branch in enumerate(state.get("Branches", [])):
             problems += _reachability(branch, f"{path}{name}/branch{index}/")
     return problems
+
+
+# Findings AWS's own validation refuses too (ValidateStateMachineDefinition
+# answers FAIL, CreateStateMachine InvalidDefinition); the rest are this
+# project's rules, which AWS accepts.
+_AWS_REJECTS = ("does not exist", "state name also used", "is not a Task resource AWS knows",
+                "no optimized integration", "does not support", "has no API action",
+                "States.ALL must stand alone", "not an error name", ": unreachable")
+
+
+def aws_rejects(finding: str) -> bool:
+    return any(marker in finding for marker in _AWS_REJECTS)

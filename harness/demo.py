@@ -10,12 +10,11 @@ import textwrap
 from pathlib import Path
 
 from . import demo_orders
-from .deploy import EmbeddedDeployer
 from .emulator import EmbeddedEmulator
 from .faults import FaultRule
 from .observe import Execution, Observer
 from .report import picture
-from .stack import stack_variables
+from .stack import deploy
 
 REPORTS = Path("build/reports")
 
@@ -56,8 +55,11 @@ def show(title: str, request: dict, execution: Execution, observer: Observer) ->
 
 def main() -> int:
     with EmbeddedEmulator() as emulator:
-        print(f"Embedded emulator (moto) on {emulator.endpoint_url}; deploying the stack with variables.tf defaults")
-        outputs = EmbeddedDeployer(emulator, stack_variables()).deploy()
+        print(f"Embedded emulator (moto) on {emulator.endpoint_url}; terraform apply of the root module "
+              "(variables.tf defaults) ...", flush=True)
+        deployment = deploy(Path("build/terraform-demo"), emulator.endpoint_url, var_file=None)
+        print(deployment.apply_summary)
+        outputs = deployment.outputs
         print(json.dumps(outputs.to_dict(), indent=2))
         observer = Observer(outputs)
         for title, request in REQUESTS:

@@ -29,7 +29,7 @@ from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
 from werkzeug.serving import make_server
 
-from . import acceleration, fidelity, lambda_seam
+from . import acceleration, fidelity, lambda_seam, provider_api
 from .faults import FaultInjector, rules_from_json
 
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -194,6 +194,7 @@ class EmbeddedEmulator:
         os.environ["MOTO_PORT"] = str(self.port)
         os.environ["HARNESS_EMULATOR_RUNNING"] = "1"
         fidelity.apply_all()
+        provider_api.apply_all()  # what the Terraform AWS provider calls
         lambda_seam.install(self.endpoint_url)  # Lambda functions run in local processes, not Docker
         self._server.start()
         if self.accelerated:

@@ -1,6 +1,6 @@
 """LocalStack as a deploy target: where it is, whether it is ready, whether it
-serves every service the stack uses, and the provider endpoints that point
-Terraform at it.
+serves every service the stack uses. Terraform reaches it through the same
+provider override as any emulator (harness/tfrun.py).
 
 Where: `localstack-client`'s configuration (LOCALSTACK_HOST, default
 localhost:4566; AWS_ENDPOINT_URL overrides it; USE_SSL for https), the same
@@ -15,11 +15,9 @@ from typing import Any
 import requests
 from localstack_client import config as localstack_config
 
-from . import terraform
+from .tfrun import ENDPOINT_SERVICES
 from .waiting import WaitTimeout, poll
 
-# Terraform's endpoint names that are not boto3's service names.
-_BOTO3_NAMES = {"sfn": "stepfunctions"}
 # Service names in /_localstack/health for the Terraform endpoint names.
 _HEALTH_NAMES = {"sfn": "stepfunctions"}
 READY_STATES = {"available", "running"}
@@ -27,27 +25,6 @@ READY_STATES = {"available", "running"}
 
 def endpoint_url() -> str:
     return localstack_config.get_service_endpoint("stepfunctions")
-
-
-def provider_endpoint_names() -> list[str]:
-    """The services the root module's provider block can point elsewhere
-    (`dynamic "endpoints"` in versions.tf): every service the stack uses."""
-    for block in terraform.parse(terraform.ROOT / "versions.tf").get("provider", []):
-        for label, body in block.items():
-            if terraform._literal(label) != "aws":
-                continue
-            for dynamic in body.get("dynamic", []):
-                for name, spec in dynamic.items():
-                    if terraform._literal(name) == "endpoints":
-                        [content] = spec["content"]
-                        return sorted(k for k in content if not k.startswith("__"))
-    raise LookupError("versions.tf has no dynamic \"endpoints\" block in provider \"aws\"")
-
-
-def aws_endpoints() -> dict[str, str]:
-    """The root module's `aws_endpoints` variable for LocalStack."""
-    endpoints = localstack_config.get_service_endpoints()
-    return {name: endpoints[_BOTO3_NAMES.get(name, name)] for name in provider_endpoint_names()}
 
 
 def health(url: str | None = None, timeout: float = 2) -> dict[str, Any] | None:
@@ -69,7 +46,7 @@ def wait_until_ready(url: str | None = None, timeout: float = 120) -> dict[str, 
 def missing_services(report: dict[str, Any]) -> list[str]:
     """The stack's services this LocalStack does not serve (absent, disabled, failed)."""
     services = report.get("services", {})
-    wanted = [_HEALTH_NAMES.get(name, name) for name in provider_endpoint_names()]
+    wanted = [_HEALTH_NAMES.get(name, name) for name in ENDPOINT_SERVICES]
     return [name for name in wanted if services.get(name) not in READY_STATES]
 
 
@@ -98,5 +75,5 @@ def why_unusable(url: str | None = None) -> str | None:
     return None
 
 
-__all__ = ["WaitTimeout", "aws_endpoints", "endpoint_url", "health", "missing_services", "wait_until_ready",
+__all__ = ["WaitTimeout", "endpoint_url", "health", "missing_services", "wait_until_ready",
            "why_unusable"]

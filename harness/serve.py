@@ -1,5 +1,10 @@
-"""`make up`: the embedded emulator with the stack deployed, as a local endpoint
-for aws-cli and boto3, until interrupted."""
+"""`make up`: the embedded emulator with the stack deployed by `terraform apply`,
+as a local endpoint for aws-cli and boto3, until interrupted.
+
+The Terraform working directory (build/terraform: state, variables, the override
+that points the provider here) stays while it runs, so `make plan` and
+`terraform -chdir=build/terraform output` work against it. When it stops, the
+state and build/outputs.json go: they would describe an emulator that is gone."""
 
 from __future__ import annotations
 
@@ -9,9 +14,10 @@ import sys
 import threading
 from pathlib import Path
 
-from .deploy import EmbeddedDeployer
 from .emulator import EmbeddedEmulator
-from .stack import stack_variables
+from .stack import deploy
+
+WORKDIR = Path("build/terraform")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,15 +25,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=4566)
     parser.add_argument("--outputs", type=Path, default=Path("build/outputs.json"))
+    parser.add_argument("--var-file", type=Path, default=None, help="a *.tfvars.json for the root module")
+    parser.add_argument("--workdir", type=Path, default=WORKDIR)
     args = parser.parse_args(argv)
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with EmbeddedEmulator(host=args.host, port=args.port) as emulator:
-        outputs = EmbeddedDeployer(emulator, stack_variables()).deploy()
+        print(f"Embedded emulator on {emulator.endpoint_url}; terraform apply in {args.workdir} ...", flush=True)
+        deployment = deploy(args.workdir, emulator.endpoint_url, var_file=args.var_file)
+        outputs = deployment.outputs
         outputs.write(args.outputs)
         url = emulator.endpoint_url
-        print(f"""Stack deployed on the embedded emulator at {url}; outputs in {args.outputs}.
+        print(f"""{deployment.apply_summary}
+Stack deployed on the embedded emulator at {url}; outputs in {args.outputs}.
+  terraform -chdir={args.workdir} output     # the same outputs, from Terraform's state
+  make plan                                  # plan against it: exits 0 when nothing would change
 
   export AWS_ENDPOINT_URL={url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION={outputs.region}
   aws stepfunctions start-execution --state-machine-arn {outputs.notification_state_machine_arn} \\
@@ -43,6 +56,8 @@ Ctrl-C stops it.""", flush=True)
             pass
         finally:
             args.outputs.unlink(missing_ok=True)  # its endpoint_url is about to stop answering
+            for state in ("terraform.tfstate", "terraform.tfstate.backup"):
+                (args.workdir / state).unlink(missing_ok=True)
     return 0
 
 

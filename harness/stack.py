@@ -1,31 +1,18 @@
-"""Stack settings and outputs shared by every deploy path."""
+"""A deployed stack: `terraform apply` of the root module, its outputs, and the
+plan that confirms it (every variable and value as deployed, nothing to change).
+Tests, `make up`, `make demo` and `make bench` all deploy through `deploy()`."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from . import terraform
+from .tfrun import ROOT, Workspace, plan_changes, plan_variables, state_machine_definitions
 
 # Variables that keep end-to-end runs short: ASL's smallest retry interval is 1 s.
-# Both the embedded deployer and the Terraform tier use this file.
-TEST_VARIABLES_FILE = terraform.ROOT / "tests" / "test.tfvars.json"
-
-
-def stack_variables(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """variables.tf defaults with overrides applied; unknown names are refused, as by Terraform."""
-    variables = dict(terraform.variable_defaults())
-    unknown = set(overrides or {}) - set(variables)
-    if unknown:
-        raise KeyError(f"not variables of the root module: {sorted(unknown)}")
-    variables.update(overrides or {})
-    return variables
-
-
-def variables_for_tests() -> dict[str, Any]:
-    return json.loads(TEST_VARIABLES_FILE.read_text())
+TEST_VARIABLES_FILE = ROOT / "tests" / "test.tfvars.json"
 
 
 @dataclass(frozen=True)
@@ -38,8 +25,6 @@ class StackOutputs:
     sender_email: str
     region: str
     endpoint_url: str | None = None
-    # The order saga (orders.tf). After endpoint_url, so they need defaults; both
-    # deploy paths set them.
     order_state_machine_arn: str | None = None
     approval_queue_url: str | None = None
     orders_table_name: str | None = None
@@ -62,3 +47,41 @@ class StackOutputs:
         plain = {k: (v["value"] if isinstance(v, dict) and "value" in v else v) for k, v in outputs.items()}
         fields = {name: plain[name] for name in cls.__dataclass_fields__ if name != "endpoint_url"}
         return cls(**fields, endpoint_url=endpoint_url)
+
+
+@dataclass
+class Deployment:
+    workspace: Workspace
+    outputs: StackOutputs
+    plan: dict[str, Any] = field(repr=False)
+    apply_summary: str = ""
+
+    @property
+    def variables(self) -> dict[str, Any]:
+        return plan_variables(self.plan)
+
+    @property
+    def definitions(self) -> dict[str, dict[str, Any]]:
+        return state_machine_definitions(self.plan)
+
+    @property
+    def pending_changes(self) -> list[str]:
+        return plan_changes(self.plan)
+
+    def destroy(self) -> None:
+        self.workspace.destroy()
+
+
+def deploy(workdir: Path, endpoint_url: str | None, var_file: Path | None = TEST_VARIABLES_FILE,
+           variables: Mapping[str, Any] | None = None) -> Deployment:
+    """`terraform init` + `apply` of the root module in workdir, then a plan of it.
+    On failure the partial deployment is destroyed before the error is raised."""
+    workspace = Workspace(workdir, endpoint_url, variables=variables, var_file=var_file).prepare()
+    try:
+        summary = workspace.apply()
+        outputs = StackOutputs.from_terraform(workspace.outputs(), endpoint_url=endpoint_url)
+        plan = workspace.review()
+    except BaseException:
+        workspace.destroy()
+        raise
+    return Deployment(workspace, outputs, plan, summary)

@@ -1,7 +1,7 @@
 """Where the suite deploys the stack, chosen with `pytest --backend NAME` or
 STACK_BACKEND=NAME:
 
-  embedded    (default) moto in this process, deployed by harness/deploy.py
+  embedded    (default) `terraform apply` of the root module to moto in this process
   localstack  `terraform apply` of the root module to LocalStack
               (LOCALSTACK_HOST, default localhost:4566), observed through its
               /_aws/ses and /_aws/sns/sms-messages endpoints
@@ -24,9 +24,9 @@ from typing import Any, Iterator
 import boto3
 import pytest
 
+from harness import localstack
 from harness.observe import Observer, SesNotificationMailbox
-from harness.stack import StackOutputs
-from harness.tfdeploy import TerraformDeployment
+from harness.stack import Deployment, StackOutputs, deploy
 
 BACKENDS = ("embedded", "localstack", "aws")
 DEFAULT_BACKEND = os.environ.get("STACK_BACKEND", "embedded")
@@ -58,20 +58,45 @@ def require_embedded(backend: str, fixture: str) -> None:
         pytest.skip(f"{fixture} on {backend}: {EMBEDDED_ONLY[fixture]}")
 
 
+def _target(backend: str, endpoint_url: str | None) -> tuple[str | None, dict[str, Any], list[str]]:
+    """(endpoint, extra variables, what is missing) for a backend."""
+    if backend == "embedded":
+        return endpoint_url, {}, []
+    if backend == "localstack":
+        url = localstack.endpoint_url()
+        problem = localstack.why_unusable(url)
+        return url, {}, [problem] if problem else []
+    missing = []
+    sender = os.environ.get("STACK_AWS_SENDER_EMAIL")
+    if not sender:
+        missing.append("STACK_AWS_SENDER_EMAIL is not set (an address verified in SES)")
+    try:
+        boto3.client("sts").get_caller_identity()
+    except Exception as error:  # noqa: BLE001 - any failure means no usable credentials
+        missing.append(f"no usable AWS credentials ({type(error).__name__})")
+    variables = {"name_prefix": f"sfn-refactor-test-{uuid.uuid4().hex[:6]}", "sender_email": sender or "",
+                 "kms_key_deletion_window_days": 7}
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if region:
+        variables["region"] = region
+    return None, variables, missing
+
+
 @contextlib.contextmanager
-def terraform_stack(backend: str) -> Iterator[StackOutputs]:
-    """`terraform apply` to `backend`, yield its outputs, ALWAYS destroy after.
-    Skips (one line) when something the Terraform tier needs is missing."""
-    deployment = TerraformDeployment.for_backend(backend)
-    if deployment.missing:
-        reason = f"Terraform tier ({backend}) cannot run here: {deployment.missing}"
-        if os.environ.get("STACK_BACKEND_REQUIRED") == "1":  # make localstack-test with a token: no quiet skips
+def terraform_stack(backend: str, workdir, endpoint_url: str | None = None) -> Iterator[Deployment]:
+    """`terraform apply` to `backend`, yield the deployment, ALWAYS destroy after.
+    LocalStack or AWS missing skips (one line); on the embedded emulator nothing may be missing."""
+    endpoint, variables, missing = _target(backend, endpoint_url)
+    if missing:
+        reason = f"Terraform tier ({backend}) cannot run here: {'; '.join(missing)}"
+        if os.environ.get("STACK_BACKEND_REQUIRED") == "1":
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
+    deployed = deploy(workdir, endpoint, variables=variables)
     try:
-        yield deployment.apply()
+        yield deployed
     finally:
-        deployment.destroy()
+        deployed.destroy()
 
 
 def observer_for(backend: str, outputs: StackOutputs) -> Observer:
@@ -94,13 +119,6 @@ class AwsObserver(Observer):
         if isinstance(request, dict) and "user_phone" in request and not os.environ.get(AWS_SMS_PHONE):
             self.on_unobservable(f"SMS on AWS needs a number verified in the SMS sandbox: set {AWS_SMS_PHONE}")
         return super().start(request, **kwargs)
-
-
-def variable_overrides(backend: str) -> dict[str, Any]:
-    """Variables a backend deploys with beyond tests/test.tfvars.json that tests read back."""
-    if backend == "aws" and os.environ.get("STACK_AWS_SENDER_EMAIL"):
-        return {"sender_email": os.environ["STACK_AWS_SENDER_EMAIL"]}
-    return {}
 
 
 def recipient_for(backend: str) -> dict[str, str]:

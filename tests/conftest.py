@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.deploy import EmbeddedDeployer
 from harness.emulator import EmbeddedEmulator
 from harness.observe import Observer
 from harness.report import GraphvizMissing, report_executions
-from harness.stack import StackOutputs, stack_variables, variables_for_tests
+from harness.stack import Deployment, StackOutputs
 from tests import backends
 
 
@@ -38,12 +37,6 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def variables(backend: str) -> dict:
-    """The root module's variables as the tests deploy them (tests/test.tfvars.json)."""
-    return stack_variables({**variables_for_tests(), **backends.variable_overrides(backend)})
-
-
-@pytest.fixture(scope="session")
 def emulator(backend: str):
     backends.require_embedded(backend, "emulator")
     with EmbeddedEmulator() as running:
@@ -51,12 +44,23 @@ def emulator(backend: str):
 
 
 @pytest.fixture(scope="session")
-def stack(request: pytest.FixtureRequest, backend: str, variables: dict):
-    if backend == "embedded":
-        yield EmbeddedDeployer(request.getfixturevalue("emulator"), variables).deploy()
-        return
-    with backends.terraform_stack(backend) as outputs:  # terraform apply; destroy always follows
-        yield outputs
+def deployment(request: pytest.FixtureRequest, backend: str, tmp_path_factory: pytest.TempPathFactory):
+    """`terraform apply` of the root module (tests/test.tfvars.json) to the backend,
+    then a plan of it; `terraform destroy` always follows the session."""
+    endpoint = request.getfixturevalue("emulator").endpoint_url if backend == "embedded" else None
+    with backends.terraform_stack(backend, tmp_path_factory.mktemp("terraform"), endpoint) as deployed:
+        yield deployed
+
+
+@pytest.fixture(scope="session")
+def stack(deployment: Deployment) -> StackOutputs:
+    return deployment.outputs
+
+
+@pytest.fixture(scope="session")
+def variables(deployment: Deployment) -> dict:
+    """Every root variable as this session deployed it (from the plan: defaults included)."""
+    return deployment.variables
 
 
 @pytest.fixture(scope="session")

@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
+from pathlib import Path
 
-from ..deploy import EmbeddedDeployer
 from ..emulator import EmbeddedEmulator
 from ..observe import Observer
-from ..stack import stack_variables
+from ..stack import deploy
 from .measure import latency, throughput, unique
 
 CONCURRENCY = 20
@@ -26,7 +27,8 @@ def dual(index: int) -> dict:
 def main() -> int:
     runs = int(os.environ.get("BENCH_RUNS", "10"))
     with EmbeddedEmulator() as emulator:
-        observer = Observer(EmbeddedDeployer(emulator, stack_variables()).deploy())
+        with tempfile.TemporaryDirectory(prefix="bench-terraform-") as workdir:
+            observer = Observer(deploy(Path(workdir), emulator.endpoint_url, var_file=None).outputs)
         observer.wait(observer.start(dual(0)), timeout=120)  # warm-up: first-use imports and caches
         sequential = latency(observer, dual, runs)
         concurrent = throughput(observer, dual, concurrency=CONCURRENCY, total=CONCURRENCY * 3)

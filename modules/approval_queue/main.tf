@@ -11,7 +11,7 @@ locals {
 
   # Built from the name: the dead-letter queue's redrive-allow policy names the
   # source queue, whose redrive policy names the dead-letter queue.
-  queue_arn = "arn:${data.aws_partition.current.partition}:sqs:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:${var.name}"
+  queue_arn = "arn:${data.aws_partition.current.partition}:sqs:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:${var.name}"
 }
 
 resource "aws_sqs_queue" "dead_letter" {

@@ -7,29 +7,12 @@ data "aws_region" "current" {}
 locals {
   account_id     = data.aws_caller_identity.current.account_id
   partition      = data.aws_partition.current.partition
-  region         = data.aws_region.current.region
+  region         = data.aws_region.current.id
   log_group_name = "/aws/lambda/${var.name}"
 
   # Built from the name, as modules/state_machine builds its ARN: the policy
   # then names the log group without depending on it.
   log_group_arn = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.log_group_name}"
-}
-
-# The deployment package holds this function's files only, at the root of the
-# zip where Lambda's Python runtime looks for the handler's module.
-data "archive_file" "this" {
-  type             = "zip"
-  output_path      = "${path.root}/build/lambda/${var.name}.zip"
-  output_file_mode = "0644"
-
-  dynamic "source" {
-    for_each = toset(var.source_files)
-
-    content {
-      content  = file("${var.source_dir}/${source.value}")
-      filename = source.value
-    }
-  }
 }
 
 data "aws_iam_policy_document" "assume_role" {
@@ -105,14 +88,14 @@ resource "aws_cloudwatch_log_group" "this" {
 resource "aws_lambda_function" "this" {
   # checkov:skip=CKV_AWS_116:Invoked synchronously by Step Functions only: a failure returns to the state machine, which retries it or compensates. A dead-letter queue only receives failed asynchronous invocations, which never happen here.
   # checkov:skip=CKV_AWS_117:The function reaches only DynamoDB's regional endpoint, with IAM. No VPC resource to reach, so a VPC would add NAT or endpoint cost and no isolation; add vpc_config where policy requires it.
-  # checkov:skip=CKV_AWS_272:Deployed from source by Terraform (archive_file); code signing needs an AWS Signer profile and a signed S3 artifact pipeline, outside this reference stack.
+  # checkov:skip=CKV_AWS_272:Deployed from a zip the project builds reproducibly (scripts/package_lambdas.py); code signing needs an AWS Signer profile and a signed S3 artifact pipeline, outside this reference stack.
   function_name                  = var.name
   description                    = var.description
   role                           = aws_iam_role.this.arn
   handler                        = var.handler
   runtime                        = var.runtime
-  filename                       = data.archive_file.this.output_path
-  source_code_hash               = data.archive_file.this.output_base64sha256
+  filename                       = var.package_file
+  source_code_hash               = filebase64sha256(var.package_file)
   timeout                        = var.timeout_seconds
   memory_size                    = var.memory_size
   reserved_concurrent_executions = var.reserved_concurrency

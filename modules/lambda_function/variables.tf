@@ -13,18 +13,13 @@ variable "description" {
   type        = string
 }
 
-variable "source_dir" {
-  description = "Directory holding the function's source files."
+variable "package_file" {
+  description = "Path of the deployment package (a zip with the handler's module at its root), built before plan by scripts/package_lambdas.py."
   type        = string
-}
-
-variable "source_files" {
-  description = "The files of source_dir that make up the deployment package (the handler module and the modules it imports), placed at the root of the zip."
-  type        = list(string)
 
   validation {
-    condition     = length(var.source_files) > 0
-    error_message = "source_files must name at least the handler's module."
+    condition     = endswith(var.package_file, ".zip")
+    error_message = "package_file must be the path of a .zip file."
   }
 }
 

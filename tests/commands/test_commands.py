@@ -14,13 +14,13 @@ from pathlib import Path
 import boto3
 import pytest
 
-from harness import terraform
 from harness.emulator import free_port
+from harness.tfrun import ROOT
 from harness.stack import StackOutputs
 from harness.waiting import poll
 
 pytestmark = pytest.mark.e2e
-ENV = {**os.environ, "PYTHONPATH": str(terraform.ROOT)}
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 for inherited in ("MOTO_PORT", "HARNESS_EMULATOR_RUNNING"):  # this process's emulator, not theirs
     ENV.pop(inherited, None)
 
@@ -32,7 +32,7 @@ def test_make_up_serves_the_stack_for_aws_cli_users(tmp_path):
                                str(outputs_file)], cwd=tmp_path, env=ENV, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
     try:
-        poll(outputs_file.exists, timeout=120, describe=lambda: f"no {outputs_file}; server alive: {server.poll() is None}")
+        poll(outputs_file.exists, timeout=400, describe=lambda: f"no {outputs_file}; server alive: {server.poll() is None}")
         outputs = json.loads(outputs_file.read_text())
 
         # THEN its outputs are the contract's, and a client that names nothing can use them
@@ -45,6 +45,17 @@ def test_make_up_serves_the_stack_for_aws_cli_users(tmp_path):
         status = poll(lambda: (s := sfn.describe_execution(executionArn=arn)["status"]) != "RUNNING" and s,
                       timeout=60)
         assert status == "SUCCEEDED"
+
+        # AND `make plan` against it finds nothing to change, and Terraform's own outputs agree
+        plan = subprocess.run([sys.executable, "-m", "harness.plan", "--port", str(port)], cwd=tmp_path, env=ENV,
+                              capture_output=True, text=True, timeout=300)
+        assert plan.returncode == 0, plan.stdout + plan.stderr
+        assert "No changes" in plan.stdout
+        terraform_outputs = json.loads(subprocess.run(
+            ["terraform", "-chdir=build/terraform", "output", "-json"], cwd=tmp_path, env=ENV, capture_output=True,
+            text=True, check=True).stdout)
+        assert {name: item["value"] for name, item in terraform_outputs.items()} == {
+            name: value for name, value in outputs.items() if name != "endpoint_url"}
     finally:
         server.send_signal(signal.SIGTERM)
         output, _ = server.communicate(timeout=60)

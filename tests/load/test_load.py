@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.deploy import EmbeddedDeployer
 from harness.observe import Observer
+from harness.stack import TEST_VARIABLES_FILE, deploy
 
 pytestmark = [pytest.mark.load, pytest.mark.e2e,
               pytest.mark.backends("embedded", reason="measures the embedded emulator; elsewhere it would load a real account")]
@@ -35,13 +35,19 @@ REPORT = Path(__file__).resolve().parent.parent.parent / "build" / "reports" / "
 # call can wait seconds for a thread to run, and the suite's 5-second TimeoutSeconds
 # would turn the emulator's own latency into States.Timeout failures. What is under
 # test here is exactly-once delivery under concurrency, not latency.
-LOAD_VARIABLES = {"name_prefix": "sfn-refactor-load", "task_timeout_seconds": 60}
+# Its own sender too: one SES identity belongs to one stack.
+LOAD_VARIABLES = {"name_prefix": "sfn-refactor-load", "sender_email": "load@example.com", "task_timeout_seconds": 60}
 
 
 @pytest.fixture(scope="module")
-def load_observer(emulator, variables) -> Observer:
-    stack = EmbeddedDeployer(emulator, {**variables, **LOAD_VARIABLES}).deploy()
-    return Observer(stack)
+def load_observer(emulator, tmp_path_factory) -> Observer:
+    """`terraform apply` of a second stack into the same emulator; destroyed after the module."""
+    deployed = deploy(tmp_path_factory.mktemp("terraform-load"), emulator.endpoint_url, var_file=TEST_VARIABLES_FILE,
+                      variables=LOAD_VARIABLES)
+    try:
+        yield Observer(deployed.outputs)
+    finally:
+        deployed.destroy()
 
 
 def requests_for(count: int) -> list[dict]:

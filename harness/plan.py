@@ -1,0 +1,36 @@
+"""`make plan`: `terraform plan -detailed-exitcode` of the root module against the
+stack `make up` serves (same working directory, state, variables and port).
+Exits 0 when nothing would change, 2 when something would, 1 on error."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .serve import WORKDIR
+from .tfrun import TerraformError, Workspace
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=4566)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--var-file", type=Path, default=None)
+    parser.add_argument("--workdir", type=Path, default=WORKDIR)
+    args = parser.parse_args(argv)
+    if not (args.workdir / "terraform.tfstate").exists():
+        print(f"no deployment in {args.workdir}: start one with `make up` (same PORT and VAR_FILE)", file=sys.stderr)
+        return 1
+    workspace = Workspace(args.workdir, f"http://{args.host}:{args.port}", var_file=args.var_file)
+    try:
+        code, text = workspace.prepare().plan_changes()
+    except TerraformError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(text[text.find("Terraform will") if code else text.find("No changes"):].strip() or text)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

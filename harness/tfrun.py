@@ -1,0 +1,268 @@
+"""Run the shipped root module with real Terraform, in a working directory of its
+own, against an emulator or AWS: the one deploy path of tests, `make up`,
+`make plan` and `make demo`.
+
+The working directory mirrors the root module through symlinks (so an edit to a
+.tf file is what the next plan sees) and adds what only this deployment needs:
+  emulator_override.tf   the provider pointed at the emulator, as terraform-local
+                         writes it for LocalStack (override files merge into the
+                         provider block; the shipped module has no endpoint variable)
+  terraform.tfstate      local state, kept so `terraform output`/`plan` work later
+  deploy.tfvars.json     the variables of this deployment, after any VAR_FILE
+  .terraformrc           a CLI config naming the provider mirror, when one is given
+
+Provider installation: $TF_PROVIDER_MIRROR (a filesystem mirror such as
+/opt/tf-plugins) when set, the registry otherwise; downloads are cached in
+$TF_PLUGIN_CACHE_DIR (default ~/.cache/terraform-plugins).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import tftest
+
+ROOT = Path(__file__).resolve().parent.parent
+MIRRORED = ["*.tf", "modules", "definitions"]
+OVERRIDE = "emulator_override.tf"
+# Every service the stack and its tests call. Names are the provider's `endpoints` arguments.
+ENDPOINT_SERVICES = ["cloudwatch", "dynamodb", "iam", "kms", "lambda", "logs", "ses", "sesv2", "sfn", "sns", "sqs",
+                     "sts"]
+
+
+# Independent resources are created together: the provider's own waiters (Lambda
+# functions in 5 s steps, SQS queues ~25 s) set the pace, not the emulator.
+PARALLELISM = 30
+
+
+class TerraformError(RuntimeError):
+    pass
+
+
+def terraform_binary() -> str:
+    binary = os.environ.get("TERRAFORM") or shutil.which("terraform")
+    if not binary:
+        raise TerraformError("terraform is not on the PATH (or $TERRAFORM): install Terraform >= 1.9")
+    return binary
+
+
+def provider_override(endpoint_url: str) -> str:
+    """The provider block terraform-local writes, for any LocalStack-compatible endpoint."""
+    endpoints = "\n".join(f'    {name:<10} = "{endpoint_url}"' for name in ENDPOINT_SERVICES)
+    return f"""# Written by harness/tfrun.py: points the AWS provider at {endpoint_url}.
+provider "aws" {{
+  access_key                  = "testing"
+  secret_key                  = "testing"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  # The emulator answers sts:GetCallerIdentity: ARNs get its account, not an empty one.
+  skip_requesting_account_id = false
+
+  endpoints {{
+{endpoints}
+  }}
+}}
+"""
+
+
+def cli_config(mirror: str) -> str:
+    return f"""provider_installation {{
+  filesystem_mirror {{
+    path    = "{mirror}"
+    include = ["registry.terraform.io/hashicorp/aws"]
+  }}
+  direct {{
+    exclude = ["registry.terraform.io/hashicorp/aws"]
+  }}
+}}
+"""
+
+
+def load_var_file(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    if path.suffix != ".json":
+        raise TerraformError(f"{path}: variable files are read as JSON (name it *.tfvars.json)")
+    return json.loads(path.read_text())
+
+
+class Workspace:
+    """One deployment of the root module: a working directory, its state and variables."""
+
+    def __init__(self, workdir: Path, endpoint_url: str | None, variables: Mapping[str, Any] | None = None,
+                 var_file: Path | None = None) -> None:
+        self.workdir = Path(workdir).resolve()
+        self.endpoint_url = endpoint_url
+        self.var_file = Path(var_file).resolve() if var_file else None
+        self.variables = dict(variables or {})
+        self.packages_dir = self.workdir / "lambdas"
+        self._tf: tftest.TerraformTest | None = None
+        self.last_apply_log = ""
+
+    # -- the working directory ------------------------------------------------
+    def prepare(self) -> "Workspace":
+        """Mirror the root module, write the override, the variables and the packages; `terraform init`."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self._mirror_root()
+        override = self.workdir / OVERRIDE
+        if self.endpoint_url:
+            override.write_text(provider_override(self.endpoint_url))
+        elif override.exists():
+            override.unlink()
+        build_packages(self.packages_dir)
+        deploy_vars = {**load_var_file(self.var_file), **self.variables,
+                       "lambda_packages_dir": str(self.packages_dir)}
+        (self.workdir / "deploy.tfvars.json").write_text(json.dumps(deploy_vars, indent=2) + "\n")
+        self._tf = tftest.TerraformTest(str(self.workdir), binary=terraform_binary(), env=self.env)
+        self._tf.setup(cleanup_on_exit=False)  # terraform init; the state stays for `terraform output`/`plan`
+        return self
+
+    def _mirror_root(self) -> None:
+        wanted = {p.name: p for pattern in MIRRORED for p in ROOT.glob(pattern) if not p.name.endswith("_override.tf")}
+        for entry in self.workdir.iterdir():
+            if entry.is_symlink() and entry.name not in wanted:
+                entry.unlink()  # a file removed from the root module
+        for name, source in wanted.items():
+            link = self.workdir / name
+            if link.is_symlink() and link.resolve() == source:
+                continue
+            if link.is_symlink() or link.is_file():
+                link.unlink()
+            link.symlink_to(source)
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = {"TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "TF_INPUT": "0"}
+        if os.environ.get("TF_LOG"):  # tftest drops it; keep it for debugging the provider
+            env["TF_LOG"] = os.environ["TF_LOG"]
+        cache = Path(os.environ.get("TF_PLUGIN_CACHE_DIR") or Path.home() / ".cache" / "terraform-plugins")
+        cache.mkdir(parents=True, exist_ok=True)
+        env["TF_PLUGIN_CACHE_DIR"] = str(cache)
+        mirror = os.environ.get("TF_PROVIDER_MIRROR")
+        config = self.workdir / ".terraformrc"
+        if mirror:
+            config.write_text(cli_config(mirror))
+            env["TF_CLI_CONFIG_FILE"] = str(config)
+        elif os.environ.get("TF_CLI_CONFIG_FILE") and not Path(os.environ["TF_CLI_CONFIG_FILE"]).exists():
+            env["TF_CLI_CONFIG_FILE"] = ""  # a configured file that is missing only prints warnings
+        if self.endpoint_url:  # the emulator's credentials, whatever the caller's environment holds
+            env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+        return env
+
+    @property
+    def tf(self) -> tftest.TerraformTest:
+        if self._tf is None:
+            self._tf = tftest.TerraformTest(str(self.workdir), binary=terraform_binary(), env=self.env)
+        return self._tf
+
+    @property
+    def var_files(self) -> list[str]:
+        return [str(self.workdir / "deploy.tfvars.json")]
+
+    @property
+    def var_args(self) -> list[str]:
+        return [f"-var-file={path}" for path in self.var_files]
+
+    # -- commands ----------------------------------------------------------------
+    def run(self, *args: str, capture: bool = True, check: bool = True) -> subprocess.CompletedProcess:
+        command = [terraform_binary(), *args]
+        run = subprocess.run(command, cwd=self.workdir, env={**os.environ, **self.env}, text=True,
+                             capture_output=capture)
+        if check and run.returncode != 0:
+            detail = (run.stderr or "") + (run.stdout or "") if capture else ""
+            raise TerraformError(f"terraform {' '.join(args[:1])} failed ({run.returncode})\n{detail[-6000:]}")
+        return run
+
+    def apply(self) -> str:
+        """`terraform apply`; returns its summary line ("Apply complete! Resources: ...")."""
+        try:
+            out = self.tf.apply(tf_var_file=self.var_files, parallelism=str(PARALLELISM))
+        except tftest.TerraformTestError as error:
+            raise TerraformError(f"terraform apply failed: {error}") from None
+        self.last_apply_log = out
+        return next((line for line in out.splitlines() if line.startswith("Apply complete")), out[-300:])
+
+    def outputs(self) -> dict[str, Any]:
+        return {name: value for name, value in self.tf.output().items()}
+
+    def plan_changes(self) -> tuple[int, str]:
+        """`terraform plan -detailed-exitcode`: (0 no changes | 2 changes, the plan's text)."""
+        run = self.run("plan", "-detailed-exitcode", "-input=false", "-no-color", f"-parallelism={PARALLELISM}", *self.var_args,
+                       check=False)
+        if run.returncode not in (0, 2):
+            raise TerraformError(f"terraform plan failed\n{(run.stderr + run.stdout)[-6000:]}")
+        return run.returncode, run.stdout
+
+    def review(self, refresh: bool = True) -> dict[str, Any]:
+        """A plan of this deployment as JSON (`terraform show -json`). After an apply
+        it holds every value as deployed, every variable, and no change."""
+        plan_file = self.workdir / "review.tfplan"
+        self.run("plan", "-input=false", "-no-color", f"-refresh={'true' if refresh else 'false'}",
+                 f"-parallelism={PARALLELISM}", f"-out={plan_file}", *self.var_args)
+        return json.loads(self.run("show", "-json", str(plan_file)).stdout)
+
+    def destroy(self) -> None:
+        if (self.workdir / "terraform.tfstate").exists():
+            try:
+                self.tf.destroy(tf_var_file=self.var_files, parallelism=str(PARALLELISM))
+            except tftest.TerraformTestError as error:
+                raise TerraformError(f"terraform destroy failed: {error}") from None
+
+    def state_resources(self) -> list[str]:
+        run = self.run("state", "list", check=False)
+        return run.stdout.split() if run.returncode == 0 else []
+
+
+def build_packages(out: Path) -> list[Path]:
+    """scripts/package_lambdas.py, in this interpreter."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import package_lambdas
+    finally:
+        sys.path.pop(0)
+    return package_lambdas.build_all(out)
+
+
+def describe(paths: Iterable[Path]) -> str:
+    return ", ".join(str(p) for p in paths)
+
+
+# -- what a deployment is, read back from Terraform ------------------------------
+def plan_variables(plan: Mapping[str, Any]) -> dict[str, Any]:
+    """Every root variable with the value this deployment used (defaults included)."""
+    return {name: item.get("value") for name, item in plan.get("variables", {}).items()}
+
+
+def plan_resources(plan: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every resource of the plan's planned values, child modules included."""
+    found: list[dict[str, Any]] = []
+
+    def walk(module: Mapping[str, Any]) -> None:
+        found.extend(module.get("resources", []))
+        for child in module.get("child_modules", []):
+            walk(child)
+
+    walk(plan.get("planned_values", {}).get("root_module", {}))
+    return found
+
+
+def plan_changes(plan: Mapping[str, Any]) -> list[str]:
+    """Addresses of resources the plan would change (empty right after an apply)."""
+    return [change["address"] for change in plan.get("resource_changes", [])
+            if change["change"]["actions"] not in (["no-op"], ["read"])]
+
+
+def state_machine_definitions(plan: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """{"notification": definition, "order": definition} as deployed (module <name>_workflow)."""
+    definitions = {}
+    for resource in plan_resources(plan):
+        if resource["type"] == "aws_sfn_state_machine":
+            workflow = resource["address"].split(".")[1].removesuffix("_workflow")
+            definitions[workflow] = json.loads(resource["values"]["definition"])
+    return definitions
