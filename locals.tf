@@ -1,6 +1,6 @@
 locals {
-  # Every resource name in one place. The embedded emulator's deployer reads this
-  # block too (harness/terraform.py), so both deploy paths name things alike.
+  # Every resource name in one place; tests ask Terraform for it (terraform console)
+  # and check the deployed resources carry these names.
   names = {
     kms_key_alias              = "alias/${var.name_prefix}"
     status_table               = "${var.name_prefix}-notification-status"

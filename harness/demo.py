@@ -14,6 +14,7 @@ from .emulator import EmbeddedEmulator
 from .faults import FaultRule
 from .observe import Execution, Observer
 from .report import picture
+from .orders import TEST_CATALOGUE, seed_stock
 from .stack import deploy
 
 REPORTS = Path("build/reports")
@@ -60,6 +61,7 @@ def main() -> int:
         deployment = deploy(Path("build/terraform-demo"), emulator.endpoint_url, var_file=None)
         print(deployment.apply_summary)
         outputs = deployment.outputs
+        seed_stock(emulator.client("dynamodb"), outputs.stock_table_name, TEST_CATALOGUE)
         print(json.dumps(outputs.to_dict(), indent=2))
         observer = Observer(outputs)
         for title, request in REQUESTS:

@@ -8,8 +8,9 @@ functions with the hard-coded names the coordinator calls, one shared role with
 broad permissions, no dead-letter queue, no on-failure destination, nothing
 that records a request.
 
-Packages are zipped like the order functions' (deploy_orders.build_package):
-each function's package holds its own module only.
+The three functions share one package of lambdas/baseline, zipped as the order
+functions' is (scripts/package_lambdas.py, through harness/packages.py); each
+has its own handler.
 
 Emulator note: on AWS the coordinator returns within milliseconds and its
 workers run later. On the emulator, an Event invocation (Lambda's retries of a
@@ -29,8 +30,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from .deploy_orders import build_package
 from .emulator import CREDENTIALS, EmbeddedEmulator
+from .packages import package_bytes
 
 SOURCE_DIR = Path(__file__).resolve().parent.parent / "lambdas" / "baseline"
 COORDINATOR = "notification-coordinator"
@@ -102,8 +103,8 @@ def deploy_baseline(emulator: EmbeddedEmulator, *, sender_email: str) -> Baselin
 
     lambda_client = emulator.client("lambda")
     values = {"SENDER_EMAIL": sender_email}
+    code = package_bytes(SOURCE_DIR)
     for name, (module, timeout, variables) in FUNCTIONS.items():
-        code = build_package(SOURCE_DIR, [f"{module}.py"])
         settings = {"Runtime": RUNTIME, "Role": role_arn, "Handler": f"{module}.handler", "Timeout": timeout,
                     "MemorySize": 128, "Environment": {"Variables": {v: values[v] for v in variables}},
                     "Description": "ANTI-PATTERN reference (seed 000); do not deploy"}

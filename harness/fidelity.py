@@ -20,6 +20,8 @@ import botocore.session
 
 from moto.core.exceptions import AWSError, ServiceException
 from moto.awslambda.models import LambdaFunction
+from moto.iam.exceptions import NoSuchEntity as IamNoSuchEntity
+from moto.iam.models import User as IamUser
 from moto.core.responses import EmptyResult
 from moto.dynamodb.models import DynamoDBBackend
 from moto.ses.exceptions import InvalidParameterValue
@@ -476,6 +478,25 @@ def model_dump_leaves_out_docker_clients() -> None:
     DockerModel.__dir__ = attributes
 
 
+def model_dump_survives_detached_iam_users() -> None:
+    """The same dump reads `group_list` of every IAM User instance moto ever made,
+    including the detached `default_user` it builds when a request is signed with
+    keys no user owns (the Terraform provider's): its lookup raises NoSuchEntity
+    and the dump answers 500. A user the backend does not hold is in no group."""
+    group_list = IamUser.group_list
+    if getattr(group_list.fget, "tolerates_detached_users", False):
+        return
+
+    def groups_of_held_users(self):
+        try:
+            return group_list.fget(self)
+        except IamNoSuchEntity:
+            return []
+
+    groups_of_held_users.tolerates_detached_users = True
+    IamUser.group_list = property(groups_of_held_users)
+
+
 def quiet_interpreter_logs() -> None:
     """The interpreter logs every failed state with a repr of the whole definition
     (kilobytes per failure). The execution history carries the same facts."""
@@ -498,4 +519,5 @@ def apply_all() -> None:
     name_sns_errors_by_their_exception()
     async_invocations_retry_function_errors()
     dynamodb_tasks_time_out_as_states_timeout()
+    model_dump_survives_detached_iam_users()
     model_dump_leaves_out_docker_clients()

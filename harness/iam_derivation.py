@@ -15,13 +15,16 @@ the needed permissions from two sources, with no reference to the policy:
   service integration). A
   resource encrypted with a customer managed key adds kms:GenerateDataKey and
   kms:Decrypt on that key, limited to the service that uses it;
-- the state machine's own configuration (`configuration_needs`): log delivery,
+- the state machine's own configuration (`configuration_needs`, from the
+  aws_sfn_state_machine's attributes as Terraform plans them): log delivery,
   X-Ray tracing, encryption of its data with a customer managed key.
 
 `compare(needs, statements)` matches them against IAM statements in the shape
 of modules/state_machine's `policy_statements` ({sid, actions, resources,
-conditions}). Statements are compared as (action, resource, conditions)
-triples, so how they are grouped into statements does not matter.
+conditions}); `policy_statements(document)` reads a policy document's JSON (as
+the deployed aws_iam_role_policy holds it) into that shape. Statements are
+compared as (action, resource, conditions) triples, so how they are grouped
+into statements does not matter.
 
 A Task whose target is computed at run time (`TableName.$`, `FunctionName.$`)
 cannot be derived, and an integration this module does not know raises: both
@@ -30,6 +33,7 @@ are the point where a human must decide, not a place to guess "*".
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
@@ -56,7 +60,8 @@ IAM_PREFIX = {"sesv2": "ses", "sfn": "states", "stepfunctions": "states"}
 _OPTIMIZED = re.compile(r"^arn:aws:states:::(?P<service>[a-z0-9-]+):(?P<action>[a-zA-Z]+)(?P<suffix>\.[a-zA-Z]+(:2)?)?$")
 _AWS_SDK = re.compile(r"^arn:aws:states:::aws-sdk:(?P<service>[a-z0-9]+):(?P<action>[a-zA-Z0-9]+)(\.waitForTaskToken)?$")
 _LAMBDA_ARN = re.compile(r"^arn:(?P<partition>[^:]+):lambda:(?P<region>[^:]+):(?P<account>\d{12}):function:(?P<name>[^:]+)(:[^:]+)?$")
-_QUEUE_URL = re.compile(r"^https://sqs\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<account>\d{12})/(?P<name>[^/]+)$")
+_QUEUE_URL = re.compile(r"^https?://(?P<host>[^/]+)/(?P<account>\d{12})/(?P<name>[^/]+)$")
+_SQS_HOST = re.compile(r"^sqs\.(?P<region>[a-z0-9-]+)\.amazonaws\.com$")
 _STATE_MACHINE_ARN = re.compile(r"^arn:(?P<partition>[^:]+):states:(?P<region>[^:]+):(?P<account>\d{12}):stateMachine:(?P<name>[^:]+)$")
 
 
@@ -139,10 +144,7 @@ def _task_needs(where: str, resource: str, parameters: Mapping[str, Any], accoun
         return [Need(Permission(f"dynamodb:{_pascal(action)}", table), f"{where}: {resource}"),
                 *_key_use(where, table, "dynamodb", account)]
     if service == "sqs" and action == "sendMessage":
-        url = _QUEUE_URL.match(_literal(parameters, "QueueUrl", where))
-        if not url:
-            raise Underivable(f"{where}: QueueUrl is not a queue URL")
-        queue = f"arn:{account.partition}:sqs:{url['region']}:{url['account']}:{url['name']}"
+        queue = _queue_arn(where, _literal(parameters, "QueueUrl", where), account)
         return [Need(Permission("sqs:SendMessage", queue), f"{where}: {resource}"),
                 *_key_use(where, queue, "sqs", account)]
     if service == "lambda" and action == "invoke":
@@ -159,6 +161,15 @@ def _sns_publish(where: str, parameters: Mapping[str, Any], account: Account) ->
     arn = _literal(parameters, target, where)
     return [Need(Permission("sns:Publish", arn), f"{where}: sns:publish to {target}"),
             *_key_use(where, arn, "sns", account)]
+
+
+def _queue_arn(where: str, queue_url: str, account: Account) -> str:
+    url = _QUEUE_URL.match(queue_url)
+    if not url:
+        raise Underivable(f"{where}: QueueUrl {queue_url} is not a queue URL")
+    aws = _SQS_HOST.match(url["host"])
+    region = aws["region"] if aws else account.region  # an emulator's endpoint: the queue is in the stack's region
+    return f"arn:{account.partition}:sqs:{region}:{url['account']}:{url['name']}"
 
 
 def _function_arn(name: str, account: Account) -> str:
@@ -241,22 +252,28 @@ def _merge_kms(needs: list[Need]) -> list[Need]:
 
 # From the state machine's configuration -----------------------------------------------
 
-def configuration_needs(settings: Mapping[str, Any], *, state_machine_arn: str, kms_key_arn: str | None,
-                        log_group_arn: str | None, account: Account) -> list[Need]:
-    """Log delivery, tracing and encryption, from modules/state_machine's settings
-    (harness/modules.py state_machine_settings)."""
+def configuration_needs(state_machine: Mapping[str, Any], account: Account) -> list[Need]:
+    """Log delivery, tracing and encryption, from an aws_sfn_state_machine's attributes
+    as `terraform show -json` gives them (arn, type, and each nested block as a list)."""
+    arn = state_machine["arn"]
+    [logging] = state_machine.get("logging_configuration") or [{}]
+    [tracing] = state_machine.get("tracing_configuration") or [{}]
+    [encryption] = state_machine.get("encryption_configuration") or [{}]
+    destination = logging.get("log_destination") or ""
+    log_group_arn = destination.removesuffix(":*") or None
+    kms_key_arn = encryption.get("kms_key_id") or None
     needs: list[Need] = []
     if log_group_arn:
         needs += [Need(Permission(action, "*"), "logging_configuration: vended log delivery")
                   for action in LOG_DELIVERY_ACTIONS]
-        if settings["type"] == "EXPRESS":  # no execution history: events go straight to the group
+        if state_machine["type"] == "EXPRESS":  # no execution history: events go straight to the group
             needs += [Need(Permission(action, f"{log_group_arn}:*"), "EXPRESS logging")
                       for action in ("logs:CreateLogStream", "logs:PutLogEvents")]
-    if settings["tracing"]:
+    if tracing.get("enabled"):
         needs += [Need(Permission(action, "*"), "tracing_configuration") for action in XRAY_ACTIONS]
-    if settings["encryption_type"] == "CUSTOMER_MANAGED_KMS_KEY" and kms_key_arn:
+    if encryption.get("type") == "CUSTOMER_MANAGED_KMS_KEY" and kms_key_arn:
         context = frozenset({("StringEquals", "kms:EncryptionContext:aws:states:stateMachineArn",
-                              frozenset({state_machine_arn}))})
+                              frozenset({arn}))})
         needs += [Need(Permission(action, kms_key_arn, context), "encryption_configuration")
                   for action in ("kms:Decrypt", "kms:GenerateDataKey")]
         if log_group_arn:
@@ -268,6 +285,33 @@ def configuration_needs(settings: Mapping[str, Any], *, state_machine_arn: str, 
 
 
 # Comparison ------------------------------------------------------------------------------
+
+def policy_statements(document: str | Mapping[str, Any]) -> list[dict[str, Any]]:
+    """An IAM policy document (its JSON, as an aws_iam_role_policy holds it) as
+    statements {sid, actions, resources, conditions}. Only Allow statements of
+    Action and Resource are understood: anything else (Deny, NotAction,
+    NotResource, Principal) raises rather than being compared wrongly."""
+    parsed = json.loads(document) if isinstance(document, str) else document
+
+    def listed(value: Any) -> list:
+        return [value] if isinstance(value, str) else list(value)
+
+    raw = parsed["Statement"]
+    statements = []
+    for statement in [raw] if isinstance(raw, dict) else raw:  # one statement may stand alone
+        unknown = set(statement) - {"Sid", "Effect", "Action", "Resource", "Condition"}
+        if statement.get("Effect") != "Allow" or unknown:
+            raise ValueError(f"only Allow statements of Action and Resource are compared: {statement}")
+        statements.append({
+            "sid": statement.get("Sid"),
+            "actions": listed(statement["Action"]),
+            "resources": listed(statement["Resource"]),
+            "conditions": [{"test": test, "variable": variable, "values": listed(values)}
+                           for test, variables in statement.get("Condition", {}).items()
+                           for variable, values in variables.items()],
+        })
+    return statements
+
 
 def granted(statements: Iterable[Mapping[str, Any]]) -> set[Permission]:
     """Allow statements ({sid, actions, resources, conditions}) as permissions."""

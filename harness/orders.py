@@ -1,6 +1,10 @@
 """Observe what the order saga did: its executions, the order records, stock
 levels, the payment provider's ledger, and the notifications it sent through
 the notification workflow (nested executions).
+
+Also the test catalogue (`seed_stock`): Terraform creates the stock table
+empty, since loading the catalogue is the business's job (docs/orders.md), so
+the tests, the demo and the benchmark load theirs after `terraform apply`.
 """
 
 from __future__ import annotations
@@ -9,6 +13,23 @@ import uuid
 from typing import Any
 
 from .observe import Execution, Observer, item_to_dict
+
+# The test catalogue: every sku the tests and the demo order, with its stock.
+# Tests read levels before and after an order, so they do not depend on these
+# numbers; SKU-SOLD-OUT is the one that must stay at 0.
+TEST_CATALOGUE = {
+    "SKU-MUG": 1000,        # a mug: the everyday item
+    "SKU-TEE": 1000,        # a T-shirt
+    "SKU-POSTER": 1000,     # a poster
+    "SKU-LAPTOP": 1000,     # a laptop: large orders that need approval
+    "SKU-SOLD-OUT": 0,      # never in stock: orders for it fail with OutOfStock
+}
+
+
+def seed_stock(dynamodb: Any, table: str, catalogue: dict[str, int] = TEST_CATALOGUE) -> None:
+    """Set the stock of each sku of the catalogue in the deployed stock table."""
+    for sku, available in catalogue.items():
+        dynamodb.put_item(TableName=table, Item={"sku": {"S": sku}, "available": {"N": str(available)}})
 
 
 class OrderObserver:

@@ -10,6 +10,7 @@ it relies on. They are written so they could be offered to moto as they are.
 
 from __future__ import annotations
 
+import functools
 import json
 
 from moto.awslambda.models import LambdaFunction
@@ -30,13 +31,17 @@ def validation_diagnostics(definition: str, machine_type: str = "STANDARD") -> l
     silently at run time (e.g. an ErrorEquals wildcard that matches nothing).
     """
     analyser = ExpressStaticAnalyser() if machine_type == "EXPRESS" else StaticAnalyser()
+    diagnostics = []
     try:
         analyser.analyse(definition)
     except Exception as error:  # the parser raises its own types and plain ones alike
         detail = getattr(error, "message", None) or repr(error)
-        return [{"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "message": str(detail)[:1000]}]
-    diagnostics = []
-    for finding in definition_rules.violations(json.loads(definition)):
+        diagnostics.append({"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "message": str(detail)[:1000]})
+    try:
+        parsed = json.loads(definition)
+    except ValueError:
+        return diagnostics
+    for finding in definition_rules.violations(parsed) if isinstance(parsed, dict) else []:
         if definition_rules.aws_rejects(finding):
             diagnostics.append({"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "message": finding})
         else:
@@ -65,7 +70,7 @@ def answer_list_state_machine_versions() -> None:
 
     def list_state_machine_versions(self):
         machine = self.stepfunction_backend.describe_state_machine(self._get_param("stateMachineArn"))
-        versions = [{"stateMachineVersionArn": v.arn, "creationDate": v.creation_date}
+        versions = [{"stateMachineVersionArn": v.arn, "creationDate": v.creation_date.timestamp()}
                     for v in sorted(machine.versions.values(), key=lambda v: -v.version)]
         return json.dumps({"stateMachineVersions": versions})
 
@@ -104,6 +109,7 @@ def set_queue_attributes_keeps_the_policy() -> None:
     if getattr(set_attributes, "keeps_policy", False):
         return
 
+    @functools.wraps(set_attributes)
     def set_keeping_policy(self, attributes, now=None):
         policy = getattr(self, "policy", None)
         set_attributes(self, attributes, now)
@@ -122,17 +128,20 @@ def lambda_functions_keep_their_logging_config() -> None:
     create, describe, update = LambdaFunction.__init__, LambdaFunction.get_configuration, \
         LambdaFunction.update_configuration
 
+    @functools.wraps(create)
     def create_with_logging(self, account_id, spec, *args, **kwargs):
         create(self, account_id, spec, *args, **kwargs)
         self.logging_config = {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{self.function_name}",
                                **(spec.get("LoggingConfig") or {})}
 
+    @functools.wraps(describe)
     def describe_with_logging(self, *args, **kwargs):
         config = describe(self, *args, **kwargs)
         config["LoggingConfig"] = getattr(self, "logging_config", None) or {
             "LogFormat": "Text", "LogGroup": f"/aws/lambda/{self.function_name}"}
         return config
 
+    @functools.wraps(update)
     def update_with_logging(self, config_updates):
         if config_updates.get("LoggingConfig"):
             self.logging_config = {**getattr(self, "logging_config", {}), **config_updates["LoggingConfig"]}

@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 
 from .emulator import EmbeddedEmulator
+from .orders import TEST_CATALOGUE, seed_stock
 from .stack import deploy
 
 WORKDIR = Path("build/terraform")
@@ -35,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Embedded emulator on {emulator.endpoint_url}; terraform apply in {args.workdir} ...", flush=True)
         deployment = deploy(args.workdir, emulator.endpoint_url, var_file=args.var_file)
         outputs = deployment.outputs
+        # The catalogue is data, not infrastructure: loaded after apply, as a business would.
+        seed_stock(emulator.client("dynamodb"), outputs.stock_table_name, TEST_CATALOGUE)
         outputs.write(args.outputs)
         url = emulator.endpoint_url
         print(f"""{deployment.apply_summary}

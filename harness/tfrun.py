@@ -11,8 +11,8 @@ The working directory mirrors the root module through symlinks (so an edit to a
   deploy.tfvars.json     the variables of this deployment, after any VAR_FILE
   .terraformrc           a CLI config naming the provider mirror, when one is given
 
-Provider installation: $TF_PROVIDER_MIRROR (a filesystem mirror such as
-/opt/tf-plugins) when set, the registry otherwise; downloads are cached in
+Provider installation: $TF_PROVIDER_MIRROR (a filesystem mirror of the provider)
+when set, the registry otherwise; downloads are cached in
 $TF_PLUGIN_CACHE_DIR (default ~/.cache/terraform-plugins).
 """
 
@@ -175,7 +175,7 @@ class Workspace:
         run = subprocess.run(command, cwd=self.workdir, env={**os.environ, **self.env}, text=True,
                              capture_output=capture)
         if check and run.returncode != 0:
-            detail = (run.stderr or "") + (run.stdout or "") if capture else ""
+            detail = (run.stdout or "") + (run.stderr or "") if capture else ""
             raise TerraformError(f"terraform {' '.join(args[:1])} failed ({run.returncode})\n{detail[-6000:]}")
         return run
 
@@ -196,7 +196,7 @@ class Workspace:
         run = self.run("plan", "-detailed-exitcode", "-input=false", "-no-color", f"-parallelism={PARALLELISM}", *self.var_args,
                        check=False)
         if run.returncode not in (0, 2):
-            raise TerraformError(f"terraform plan failed\n{(run.stderr + run.stdout)[-6000:]}")
+            raise TerraformError(f"terraform plan failed\n{(run.stdout + run.stderr)[-6000:]}")
         return run.returncode, run.stdout
 
     def review(self, refresh: bool = True) -> dict[str, Any]:

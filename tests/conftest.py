@@ -9,10 +9,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import boto3
 import pytest
 
 from harness.emulator import EmbeddedEmulator
 from harness.observe import Observer
+from harness.orders import seed_stock
 from harness.report import GraphvizMissing, report_executions
 from harness.stack import Deployment, StackOutputs
 from tests import backends
@@ -54,7 +56,14 @@ def deployment(request: pytest.FixtureRequest, backend: str, tmp_path_factory: p
 
 @pytest.fixture(scope="session")
 def stack(deployment: Deployment) -> StackOutputs:
-    return deployment.outputs
+    """The deployment's outputs, its stock table loaded with the test catalogue
+    (data, not infrastructure: loaded after apply, as `make up` does)."""
+    outputs = deployment.outputs
+    dynamodb = boto3.client("dynamodb", endpoint_url=outputs.endpoint_url, region_name=outputs.region,
+                            **({"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+                               if outputs.endpoint_url else {}))
+    seed_stock(dynamodb, outputs.stock_table_name)
+    return outputs
 
 
 @pytest.fixture(scope="session")

@@ -1,33 +1,56 @@
-"""Shared test data: stand-ins for what Terraform modules would output."""
+"""What the session's deployment holds, read back from Terraform: resources of
+the plan `terraform show -json` gave after the apply, and values of the root
+module (locals, say) that `terraform console` evaluates against its state."""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any, Mapping
 
-from harness import terraform
-from harness.expressions import Scope, evaluate
+from harness.iam_derivation import policy_statements
+from harness.tfrun import Workspace, plan_resources, terraform_binary
 
-FAKE_MODULES = {
-    "kms_key": {"arn": "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000"},
-    "status_table": {"name": "status", "arn": "arn:aws:dynamodb:us-east-1:123456789012:table/status"},
-    "events_topic": {"name": "events", "arn": "arn:aws:sns:us-east-1:123456789012:events"},
-    "email_identity": {"arn": "arn:aws:ses:us-east-1:123456789012:identity/a@example.com"},
-    # orders.tf
-    "notification_workflow": {"arn": "arn:aws:states:us-east-1:123456789012:stateMachine:notification"},
-    "orders_kms_key": {"arn": "arn:aws:kms:us-east-1:123456789012:key/11111111-1111-1111-1111-111111111111"},
-    "orders_table": {"name": "orders", "arn": "arn:aws:dynamodb:us-east-1:123456789012:table/orders"},
-    "stock_table": {"name": "stock", "arn": "arn:aws:dynamodb:us-east-1:123456789012:table/stock"},
-    "payments_table": {"name": "payments", "arn": "arn:aws:dynamodb:us-east-1:123456789012:table/payments"},
-    "approval_queue": {"url": "https://sqs.us-east-1.amazonaws.com/123456789012/approvals",
-                       "arn": "arn:aws:sqs:us-east-1:123456789012:approvals"},
-    "order_function": {
-        key: {"arn": f"arn:aws:lambda:us-east-1:123456789012:function:{key.replace('_', '-')}"}
-        for key in ("validate_order", "check_fraud", "reserve_inventory", "release_inventory", "charge_payment",
-                    "refund_payment")
-    },
-}
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = sorted(p.name.removesuffix(".asl.json") for p in (ROOT / "definitions").glob("*.asl.json"))
+ORDER_FUNCTION = 'module.order_function["{key}"]'
 
 
-def definition_values(name: str, variables: dict[str, Any]) -> dict[str, Any]:
-    """What the root module passes to templatefile() for definitions/<name>.asl.json."""
-    return evaluate(terraform.local_value(f"{name}_definition_vars"), Scope(variables, FAKE_MODULES))
+def resource(plan: Mapping[str, Any], address: str) -> dict[str, Any]:
+    """The planned values of the resource at `address` (all known after an apply)."""
+    found = [r["values"] for r in plan_resources(plan) if r["address"] == address]
+    assert len(found) == 1, f"the plan has {len(found)} resources at {address}"
+    return found[0]
+
+
+def resources_of_type(plan: Mapping[str, Any], type_name: str) -> dict[str, dict[str, Any]]:
+    """address -> planned values, for every resource of one type."""
+    return {r["address"]: r["values"] for r in plan_resources(plan) if r["type"] == type_name}
+
+
+def order_functions(plan: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each order function's aws_lambda_function, by its key in local.order_functions."""
+    prefix, suffix = 'module.order_function["', '"].aws_lambda_function.this'
+    return {address[len(prefix):-len(suffix)]: values
+            for address, values in resources_of_type(plan, "aws_lambda_function").items()
+            if address.startswith(prefix) and address.endswith(suffix)}
+
+
+def role_statements(plan: Mapping[str, Any], role_name: str) -> list[dict[str, Any]]:
+    """Every statement the role's inline policies grant, as {sid, actions, resources, conditions}."""
+    policies = [v for v in resources_of_type(plan, "aws_iam_role_policy").values() if v["role"] == role_name]
+    assert policies, f"no aws_iam_role_policy for role {role_name}"
+    return [statement for policy in policies for statement in policy_statements(policy["policy"])]
+
+
+def console(workspace: Workspace, expression: str) -> Any:
+    """`jsonencode(expression)` evaluated by `terraform console` in the deployment's
+    working directory (its state and variables), decoded."""
+    run = subprocess.run([terraform_binary(), "console", *workspace.var_args], input=f"jsonencode({expression})\n",
+                         cwd=workspace.workdir, env={**os.environ, **workspace.env}, capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, f"terraform console: {expression}\n{run.stderr}{run.stdout}"
+    # The last line is the value (warnings come first): the JSON text, printed as an HCL string literal.
+    return json.loads(json.loads(run.stdout.strip().splitlines()[-1]))

@@ -1,6 +1,6 @@
 """The order workflow's row of `make bench`: small orders (below the approval
 threshold, so no one is waited for) paid with `tok_success`, from the test
-catalogue of harness/deploy_orders.py; each one is confirmed and notifies its
+catalogue of harness/orders.py; each one is confirmed and notifies its
 customer by SMS and email through a nested notification execution
 (docs/orders.md)."""
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Iterable
 
-from ..deploy_orders import seed_stock
+from ..orders import seed_stock
 from ..observe import Execution, Observer
 from ..orders import OrderObserver
 from .measure import billed_transitions, lambda_invocations, latency, throughput

@@ -16,9 +16,8 @@ import uuid
 import pytest
 
 from harness.approvals import Approvals
-from harness.deploy_orders import seed_stock
 from harness.faults import FaultRule
-from harness.orders import OrderObserver
+from harness.orders import OrderObserver, seed_stock
 from harness.waiting import poll
 
 pytestmark = pytest.mark.e2e

@@ -14,19 +14,16 @@ from __future__ import annotations
 import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
 
 import botocore.exceptions
 import botocore.session
 import pytest
 
-from harness import terraform
 from harness.definition_rules import iter_states
 from harness.faults import FaultRule
-from harness.orders import OrderObserver
-from harness.stack import stack_variables
+from harness.orders import OrderObserver, seed_stock
 from tests.e2e.test_notification import CHANNELS, request_for
-from tests.support import definition_values
+from tests.support import order_functions
 
 pytestmark = pytest.mark.e2e
 
@@ -113,14 +110,24 @@ def test_transient_failures_beyond_the_limit_fail_the_channel_after_exactly_one_
 
 # Channels: permanent failures are not retried ---------------------------------------------
 
-@lru_cache(maxsize=None)
-def permanent_errors(state: str) -> tuple[str, ...]:
-    """The errors the definition names as permanent for `state` (its MaxAttempts 0 retrier)."""
-    definition = json.loads(terraform.render_definition("notification",
-                                                        definition_values("notification", stack_variables())))
-    state_body = next(body for _, name, body, _ in iter_states(definition) if name == state)
-    return tuple(error for retrier in state_body["Retry"] if retrier["MaxAttempts"] == 0
-                 for error in retrier["ErrorEquals"])
+# The errors the notification definition names as permanent for each channel (its
+# MaxAttempts 0 retrier), one test each; the first test below holds this list to
+# the deployed definition.
+PERMANENT_ERRORS = {
+    "sms": ("SNS.InvalidParameterException", "SNS.InvalidParameterValueException", "SNS.AuthorizationErrorException",
+            "SNS.OptedOutException"),
+    "email": ("SesV2.MessageRejectedException", "SesV2.BadRequestException", "SesV2.NotFoundException",
+              "SesV2.AccountSuspendedException", "SesV2.SendingPausedException",
+              "SesV2.MailFromDomainNotVerifiedException"),
+}
+
+
+@pytest.mark.parametrize("channel", CHANNEL)
+def test_the_permanent_errors_tested_are_those_the_deployed_definition_names(deployment, channel):
+    state = CHANNEL[channel]["state"]
+    body = next(body for _, name, body, _ in iter_states(deployment.definitions["notification"]) if name == state)
+    named = [error for retrier in body["Retry"] if retrier["MaxAttempts"] == 0 for error in retrier["ErrorEquals"]]
+    assert sorted(named) == sorted(PERMANENT_ERRORS[channel])
 
 
 def wire_error(service: str, error_name: str) -> tuple[str, int]:
@@ -136,7 +143,7 @@ def wire_error(service: str, error_name: str) -> tuple[str, int]:
     raise LookupError(f"{service} has no error {shape_name}")
 
 
-PERMANENT = [(channel, error) for channel in CHANNEL for error in permanent_errors(CHANNEL[channel]["state"])]
+PERMANENT = [(channel, error) for channel, errors in PERMANENT_ERRORS.items() for error in errors]
 
 
 @pytest.mark.parametrize("channel,error", PERMANENT, ids=[error for _, error in PERMANENT])
@@ -348,6 +355,8 @@ def test_concurrent_executions_of_one_notification_deliver_exactly_once(observer
 
 @pytest.fixture(scope="module")
 def orders(observer) -> OrderObserver:
+    # The test catalogue (Terraform leaves stock to the business): these orders must find their items in stock.
+    seed_stock(observer.dynamodb, observer.outputs.stock_table_name)
     return OrderObserver(observer)
 
 
@@ -362,17 +371,17 @@ def new_order(*, amount_cents: int = 2400, token: str = "tok_success") -> dict:
     }
 
 
-def function_arn(observer, variables: dict, key: str) -> str:
-    """The order function's ARN, as the order definition names it in FunctionName."""
-    name = terraform.resource_names(variables)[f"{key}_function"]
-    return f"arn:aws:lambda:{variables['region']}:{observer.account_id}:function:{name}"
+@pytest.fixture(scope="module")
+def function_arns(deployment) -> dict[str, str]:
+    """Each order function's ARN as deployed (the order definition's FunctionName), by its key."""
+    return {key: function["arn"] for key, function in order_functions(deployment.plan).items()}
 
 
-def lambda_fails(observer, variables, key: str, *, after: bool = False) -> FaultRule:
+def lambda_fails(function_arns: dict[str, str], key: str, *, after: bool = False) -> FaultRule:
     """Every invocation of one order function fails with Lambda's ServiceException (500):
     before the function runs, or (`after`) once it has run and its answer is lost."""
     return FaultRule(service="lambda", operation="Invoke", error_code="ServiceException", status=500, after=after,
-                     when={"FunctionName": function_arn(observer, variables, key)})
+                     when={"FunctionName": function_arns[key]})
 
 
 def record_failure_fails(stack, observer) -> FaultRule:
@@ -384,40 +393,40 @@ def record_failure_fails(stack, observer) -> FaultRule:
                      when={"TableName": stack.orders_table_name, "UpdateExpression": expression})
 
 
-# id: (order arguments, faults(observer, variables, stack, order), expected)
+# id: (order arguments, faults(observer, function ARNs, stack, order), expected)
 SAGA = {
     "fraud-check-fails": (
-        {}, lambda o, v, s, order: [lambda_fails(o, v, "check_fraud")],
+        {}, lambda o, f, s, order: [lambda_fails(f, "check_fraud")],
         {"error": "OrderFailed", "status": "FAILED", "failed": "FraudCheckFailed", "failure_error": "Lambda.ServiceException",
          "refund": "NOT_CHARGED", "release": "RELEASED", "payment": None, "notice": "NotChargedNotice"}),
     "reservation-answer-lost": (
-        {}, lambda o, v, s, order: [lambda_fails(o, v, "reserve_inventory", after=True)],
+        {}, lambda o, f, s, order: [lambda_fails(f, "reserve_inventory", after=True)],
         {"error": "OrderFailed", "status": "FAILED", "failed": "ReservationFailed", "failure_error": "Lambda.ServiceException",
          "refund": "NOT_CHARGED", "release": "RELEASED", "payment": None, "notice": "NotChargedNotice"}),
     "approval-request-not-sent": (
-        {"amount_cents": 150_000}, lambda o, v, s, order: [FaultRule(
+        {"amount_cents": 150_000}, lambda o, f, s, order: [FaultRule(
             service="sqs", operation="SendMessage", error_code="KmsThrottled", when={"QueueUrl": s.approval_queue_url})],
         {"error": "OrderFailed", "status": "FAILED", "failed": "ApprovalFailed", "failure_error": None,
          "refund": "NOT_CHARGED", "release": "RELEASED", "payment": None, "notice": "NotChargedNotice"}),
     "charge-call-fails": (
-        {}, lambda o, v, s, order: [lambda_fails(o, v, "charge_payment")],
+        {}, lambda o, f, s, order: [lambda_fails(f, "charge_payment")],
         {"error": "OrderFailed", "status": "FAILED", "failed": "PaymentFailed", "failure_error": "Lambda.ServiceException",
          "refund": "NOT_CHARGED", "release": "RELEASED", "payment": None, "notice": "NotChargedNotice"}),
     "charge-answer-lost": (
-        {}, lambda o, v, s, order: [lambda_fails(o, v, "charge_payment", after=True)],
+        {}, lambda o, f, s, order: [lambda_fails(f, "charge_payment", after=True)],
         {"error": "OrderFailed", "status": "FAILED", "failed": "PaymentFailed", "failure_error": "Lambda.ServiceException",
          "refund": "REFUNDED", "release": "RELEASED", "payment": "REFUNDED", "notice": "RefundedNotice"}),
     "release-fails": (
-        {"token": "tok_declined"}, lambda o, v, s, order: [lambda_fails(o, v, "release_inventory")],
+        {"token": "tok_declined"}, lambda o, f, s, order: [lambda_fails(f, "release_inventory")],
         {"error": "CompensationFailed", "status": "CANCELLED", "failed": "PaymentWasDeclined",
          "failure_error": "PaymentDeclined", "refund": "NOT_CHARGED", "release": "FAILED", "payment": "DECLINED",
          "notice": "NotChargedNotice", "stock_kept": True}),
     "failure-record-fails": (
-        {"token": "tok_declined"}, lambda o, v, s, order: [record_failure_fails(s, o)],
+        {"token": "tok_declined"}, lambda o, f, s, order: [record_failure_fails(s, o)],
         {"error": "PaymentDeclined", "status": "PENDING", "failed": "PaymentWasDeclined", "failure_error": None,
          "refund": None, "release": None, "payment": "DECLINED", "notice": "NotChargedNotice"}),
     "cancellation-notice-fails": (
-        {"token": "tok_declined"}, lambda o, v, s, order: [FaultRule(
+        {"token": "tok_declined"}, lambda o, f, s, order: [FaultRule(
             service="stepfunctions", operation="StartExecution", error_code="ExecutionLimitExceeded",
             when={"name": f"order-{order['order_id']}-cancelled"})],
         {"error": "PaymentDeclined", "status": "CANCELLED", "failed": "PaymentWasDeclined",
@@ -428,11 +437,11 @@ SAGA = {
 
 @pytest.mark.parametrize("scenario", SAGA)
 def test_the_order_saga_compensates_a_failure_after_the_reservation(orders, faults, variables, stack, observer,
-                                                                    scenario):
+                                                                    function_arns, scenario):
     # GIVEN an order, and one failure injected at a step after its stock is reserved
     arguments, make_faults, expect = SAGA[scenario]
     order = new_order(**arguments)
-    for rule in make_faults(observer, variables, stack, order):
+    for rule in make_faults(observer, function_arns, stack, order):
         faults.add(rule)
     skus = [item["sku"] for item in order["items"]]
     before = orders.stock(*skus)

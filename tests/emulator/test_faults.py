@@ -9,8 +9,8 @@ import botocore.exceptions
 import pytest
 import requests
 
-from harness import terraform
 from harness.faults import FaultRule, rules_from_json
+from tests.support import order_functions
 
 
 def error_code(call) -> str:
@@ -104,10 +104,10 @@ def test_an_after_rule_lets_the_call_do_its_work_then_answers_the_error(emulator
     assert dynamodb.get_item(TableName=stack.status_table_name, Key=key, ConsistentRead=True)["Item"] == key
 
 
-def test_a_rule_can_require_a_uri_label_of_a_rest_call(emulator, stack, faults, variables):
+def test_a_rule_can_require_a_uri_label_of_a_rest_call(emulator, deployment, faults):
     # Lambda's Invoke names the function in its path: /2015-03-31/functions/{FunctionName}/invocations
-    names = terraform.resource_names(variables)
-    target, other = names["check_fraud_function"], names["validate_order_function"]
+    functions = order_functions(deployment.plan)
+    target, other = functions["check_fraud"]["function_name"], functions["validate_order"]["function_name"]
     faults.add(FaultRule(service="lambda", operation="Invoke", error_code="ServiceException", status=500,
                          when={"FunctionName": target}))
     client = emulator.client("lambda")

@@ -16,9 +16,9 @@ import botocore.exceptions
 import pytest
 from moto.awslambda.models import LambdaFunction
 
-from harness.deploy_orders import build_package
 from harness.faults import FaultRule
 from harness.observe import Observer
+from harness.packages import package_bytes
 
 
 def run_machine(emulator, stack, definition: dict, request: dict | None = None):
@@ -247,7 +247,7 @@ def counting_function(emulator):
                                                  "Principal": {"Service": "lambda.amazonaws.com"}}]}))["Role"]["Arn"]
     with tempfile.TemporaryDirectory() as source:
         (Path(source) / "probe.py").write_text(COUNTING_HANDLER)
-        code = build_package(Path(source), ["probe.py"])
+        code = package_bytes(Path(source))
     lambda_client.create_function(FunctionName=name, Runtime="python3.11", Role=role, Handler="probe.handler",
                                   Timeout=10, Code={"ZipFile": code},
                                   Environment={"Variables": {"QUEUE_URL": queue_url}})

@@ -1,23 +1,20 @@
-"""Every definition, rendered as Terraform renders it, passes a real ASL validator
+"""Every definition as Terraform deployed it passes a real ASL validator
 (npm asl-validator, pinned in package-lock.json), which rejects the seed's."""
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from harness import terraform
 from harness.definition_rules import iter_states
-from harness.stack import stack_variables, variables_for_tests
 from tests.security.tools import ROOT, tool
-from tests.support import definition_values
+from tests.support import TEMPLATES, resource
 
 FIXTURES = ROOT / "tests" / "fixtures"
-DEFINITIONS = sorted(p.name.removesuffix(".asl.json") for p in terraform.DEFINITIONS.glob("*.asl.json"))
-VARIABLE_SETS = {"defaults": stack_variables(), "test-sized": stack_variables(variables_for_tests())}
 
 
 def validate(path: Path) -> subprocess.CompletedProcess:
@@ -25,11 +22,10 @@ def validate(path: Path) -> subprocess.CompletedProcess:
                           text=True, timeout=60)
 
 
-@pytest.mark.parametrize("variable_set", VARIABLE_SETS)
-@pytest.mark.parametrize("name", DEFINITIONS)
-def test_the_rendered_definition_is_valid_asl(tmp_path, name, variable_set):
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_the_deployed_definition_is_valid_asl(tmp_path, deployment, name):
     path = tmp_path / f"{name}.asl.json"
-    path.write_text(terraform.render_definition(name, definition_values(name, VARIABLE_SETS[variable_set])))
+    path.write_text(resource(deployment.plan, f"module.{name}_workflow.aws_sfn_state_machine.this")["definition"])
 
     run = validate(path)
 
@@ -48,9 +44,8 @@ def test_the_validator_rejects_the_seed_order_definition():
     (lambda states: states["DecideOutcome"].update(Type="Decide"), "DecideOutcome"),
     (lambda states: states["RecordRequest"]["Retry"][1].update(MaxAttempts="three"), "RecordRequest"),
 ])
-def test_the_validator_rejects_a_defect_planted_in_a_good_definition(tmp_path, defect, finding):
-    definition = json.loads(terraform.render_definition(
-        "notification", definition_values("notification", VARIABLE_SETS["defaults"])))
+def test_the_validator_rejects_a_defect_planted_in_a_good_definition(tmp_path, deployment, defect, finding):
+    definition = copy.deepcopy(deployment.definitions["notification"])
     defect({name: state for _, name, state, _ in iter_states(definition)})
     path = tmp_path / "planted.asl.json"
     path.write_text(json.dumps(definition))

@@ -1,191 +1,182 @@
 """Least privilege: each state machine's role grants exactly what its definition
 and its configuration need (harness/iam_derivation.py), no more, no less.
 
-The grants are read from the Terraform: the caller's `local.<x>_policy_statements`
-and modules/state_machine's own statements, evaluated with harness/expressions.py
-and stand-ins for the module outputs, named as `local.names` names the real ones.
+Both sides come from the session's deployment, as Terraform planned it right
+after the apply: the needs from each deployed definition and the attributes of
+its aws_sfn_state_machine (logging, tracing, encryption), the grants from the
+aws_iam_role_policy documents of its role, where the caller's
+`policy_statements` and modules/state_machine's own statements (log delivery,
+X-Ray, the state machine's key) are one policy, as IAM receives it.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import re
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from harness import modules as tf_modules
-from harness import terraform
 from harness.definition_rules import iter_states
-from harness.expressions import Scope, evaluate
 from harness.iam_derivation import (
-    WILDCARD_ONLY, Account, Underivable, compare, configuration_needs, definition_needs,
+    WILDCARD_ONLY, Account, Underivable, compare, configuration_needs, definition_needs, policy_statements,
 )
-from harness.stack import stack_variables, variables_for_tests
+from harness.tfrun import plan_resources
+from tests.support import TEMPLATES, resource, resources_of_type, role_statements
 
-ACCOUNT_ID = "123456789012"
-_TEMPLATE = re.compile(r"definitions/(?P<name>[a-z_]+)\.asl\.json")
-_LOCAL = re.compile(r"^\$\{local\.(?P<name>[a-z_]+)\}$")
-
-
-def fake_modules(variables: dict) -> dict[str, Any]:
-    """What the root module's modules would output, named from local.names as Terraform names them."""
-    names = terraform.resource_names(variables)
-    region = variables["region"]
-
-    def arn(service: str, resource: str) -> str:
-        return f"arn:aws:{service}:{region}:{ACCOUNT_ID}:{resource}"
-
-    def table(name: str) -> dict:
-        return {"name": name, "arn": arn("dynamodb", f"table/{name}")}
-
-    functions = {key: {"arn": arn("lambda", f"function:{names[f'{key}_function']}")}
-                 for key in ("validate_order", "check_fraud", "reserve_inventory", "release_inventory",
-                             "charge_payment", "refund_payment")}
-    return {
-        "kms_key": {"arn": arn("kms", "key/00000000-0000-0000-0000-000000000000")},
-        "orders_kms_key": {"arn": arn("kms", "key/11111111-1111-1111-1111-111111111111")},
-        "status_table": table(names["status_table"]),
-        "orders_table": table(names["orders_table"]),
-        "stock_table": table(names["stock_table"]),
-        "payments_table": table(names["payments_table"]),
-        "events_topic": {"name": names["events_topic"], "arn": arn("sns", names["events_topic"])},
-        "email_identity": {"arn": arn("ses", f"identity/{variables['sender_email']}")},
-        "approval_queue": {"url": f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/{names['approval_queue']}",
-                           "arn": arn("sqs", names["approval_queue"])},
-        "notification_workflow": {"arn": arn("states", f"stateMachine:{names['notification_state_machine']}")},
-        "order_workflow": {"arn": arn("states", f"stateMachine:{names['order_state_machine']}")},
-        "order_function": functions,
-    }
+ACCOUNT_ID = "123456789012"  # the derivation's own tests
 
 
-def root_module_calls() -> dict[str, dict]:
-    calls = {}
-    for path in sorted(terraform.ROOT.glob("*.tf")):
-        for block in terraform.parse(path).get("module", []):
-            for label, body in block.items():
-                calls[tf_modules.literal(label)] = body
-    return calls
+@dataclass
+class Workflow:
+    """One state machine as deployed, and what its role is granted."""
+
+    definition: dict
+    state_machine: dict[str, Any]  # the aws_sfn_state_machine's attributes
+    statements: list[dict[str, Any]]
+
+    def needs(self, account: Account) -> list:
+        return definition_needs(self.definition, account) + configuration_needs(self.state_machine, account)
 
 
-class Stack:
-    """The root module, evaluated for `variables` with the stand-in module outputs."""
-
-    def __init__(self, variables: dict) -> None:
-        self.variables = variables
-        self.modules = fake_modules(variables)
-        self.scope = Scope(variables, self.modules, {"names": terraform.resource_names(variables),
-                                                     "account_id": ACCOUNT_ID, "partition": "aws"})
-        self.calls = root_module_calls()
-        self.account = Account(region=variables["region"], account_id=ACCOUNT_ID, encryption=self.encryption())
-
-    def encryption(self) -> dict[str, str]:
-        """Resource ARN -> the customer managed key each module call encrypts it with."""
-        keys = {}
-        for call, body in self.calls.items():
-            output = self.modules.get(call, {})
-            if "kms_key_arn" in body and "arn" in output:
-                keys[output["arn"]] = evaluate(body["kms_key_arn"], self.scope)
-        return keys
-
-    def state_machines(self) -> dict[str, str]:
-        """definition name -> module call, for every call of modules/state_machine."""
-        found = {}
-        for call, body in self.calls.items():
-            if tf_modules.literal(body["source"]) == "./modules/state_machine":
-                found[_TEMPLATE.search(json.dumps(body["definition"]))["name"]] = call
-        return found
-
-    def definition(self, name: str) -> dict:
-        values = evaluate(terraform.local_value(f"{name}_definition_vars"), self.scope)
-        return json.loads(terraform.render_definition(name, values))
-
-    def caller_statements(self, call: str) -> list[dict]:
-        local = _LOCAL.match(tf_modules.literal(self.calls[call]["policy_statements"]))["name"]
-        return [{"conditions": [], **s} for s in evaluate(terraform.local_value(local), self.scope)]
-
-    def role(self, call: str) -> dict[str, Any]:
-        """The role's statements as Terraform builds them, and what the derivation needs to know."""
-        body = self.calls[call]
-        name = evaluate(body["name"], self.scope)
-        kms_key_arn = evaluate(body["kms_key_arn"], self.scope)
-        log_group_arn = self.account.arn("logs", f"log-group:{evaluate(body['log_group_name'], self.scope)}")
-        module_scope = tf_modules.state_machine_scope(call, self.scope, name=name, kms_key_arn=kms_key_arn,
-                                                      account_id=ACCOUNT_ID, region=self.variables["region"])
-        settings = tf_modules.state_machine_settings(call, self.scope)
-        caller = self.caller_statements(call)
-        statements = tf_modules.policy_statements(call, "this", module_scope, {
-            "${var.policy_statements}": caller,
-            '${local.type == "EXPRESS" ? [aws_cloudwatch_log_group.this.arn] : []}': [{
-                "sid": "WriteExecutionLogs", "actions": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                "resources": [f"{log_group_arn}:*"], "conditions": []}] if settings["type"] == "EXPRESS" else [],
-        })
-        return {"statements": statements, "caller": caller, "settings": settings, "kms_key_arn": kms_key_arn,
-                "log_group_arn": log_group_arn, "arn": module_scope.lookup("local", ".state_machine_arn")}
-
-    def needs(self, name: str, call: str, role: dict) -> list:
-        return definition_needs(self.definition(name), self.account) + configuration_needs(
-            role["settings"], state_machine_arn=role["arn"], kms_key_arn=role["kms_key_arn"],
-            log_group_arn=role["log_group_arn"], account=self.account)
+def role_name(state_machine: dict[str, Any]) -> str:
+    return state_machine["role_arn"].rsplit("/", 1)[1]
 
 
-VARIABLE_SETS = {
-    "defaults": stack_variables(),
-    "test-sized": stack_variables(variables_for_tests()),
-    "express": stack_variables({"state_machine_type": "EXPRESS"}),
-    "other-region-and-sender": stack_variables({"region": "eu-west-1", "sender_email": "alerts@example.org",
-                                                "metric_namespace": "Other/Namespace"}),
-}
-STATE_MACHINES = sorted(Stack(VARIABLE_SETS["defaults"]).state_machines().items())
+def encryption(plan: dict) -> dict[str, str]:
+    """Resource ARN -> the customer managed key that encrypts it, for what a definition can call."""
+    keys = {}
+    for planned in plan_resources(plan):
+        values = planned["values"]
+        if planned["type"] == "aws_dynamodb_table":
+            [sse] = values["server_side_encryption"] or [{}]
+            key = sse.get("kms_key_arn") if sse.get("enabled") else None
+        elif planned["type"] in ("aws_sns_topic", "aws_sqs_queue"):
+            key = values.get("kms_master_key_id")
+        elif planned["type"] == "aws_sfn_state_machine":
+            [configuration] = values["encryption_configuration"] or [{}]
+            key = configuration.get("kms_key_id") if configuration.get("type") == "CUSTOMER_MANAGED_KMS_KEY" else None
+        else:
+            continue
+        if key:
+            keys[values["arn"]] = key
+    return keys
 
 
-def test_every_definition_has_a_state_machine_and_a_role():
-    assert [name for name, _ in STATE_MACHINES] == sorted(
-        p.name.removesuffix(".asl.json") for p in terraform.DEFINITIONS.glob("*.asl.json"))
+@pytest.fixture(scope="module")
+def account(deployment, stack) -> Account:
+    return Account(region=deployment.variables["region"], account_id=stack.notification_state_machine_arn.split(":")[4],
+                   encryption=encryption(deployment.plan))
 
 
-@pytest.mark.parametrize("variable_set", VARIABLE_SETS)
-@pytest.mark.parametrize("name,call", STATE_MACHINES, ids=[name for name, _ in STATE_MACHINES])
-def test_the_role_grants_exactly_what_the_state_machine_needs(name, call, variable_set):
-    stack = Stack(VARIABLE_SETS[variable_set])
-    role = stack.role(call)
-
-    comparison = compare(stack.needs(name, call, role), role["statements"])
-
-    assert comparison.clean, f"{call} ({variable_set}):\n{comparison.report()}"
+@pytest.fixture(scope="module")
+def workflows(deployment) -> dict[str, Workflow]:
+    found = {}
+    for name, definition in deployment.definitions.items():
+        state_machine = resource(deployment.plan, f"module.{name}_workflow.aws_sfn_state_machine.this")
+        found[name] = Workflow(definition, state_machine, role_statements(deployment.plan, role_name(state_machine)))
+    return found
 
 
-@pytest.mark.parametrize("name,call", STATE_MACHINES, ids=[name for name, _ in STATE_MACHINES])
-def test_the_only_wildcard_resources_are_those_aws_offers_nothing_narrower_for(name, call):
-    statements = Stack(VARIABLE_SETS["defaults"]).role(call)["statements"]
+def test_every_definition_has_a_state_machine_and_a_role_with_inline_policies_only(deployment, workflows):
+    assert sorted(workflows) == TEMPLATES
+    attached = {v["role"] for v in resources_of_type(deployment.plan, "aws_iam_role_policy_attachment").values()}
+    for name, workflow in workflows.items():
+        role = resource(deployment.plan, f"module.{name}_workflow.aws_iam_role.this")
+        assert role["arn"] == workflow.state_machine["role_arn"], name
+        # A managed policy would grant what this comparison never sees.
+        assert not role.get("managed_policy_arns") and role["name"] not in attached, name
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_the_role_grants_exactly_what_the_state_machine_needs(workflows, account, name):
+    workflow = workflows[name]
+
+    comparison = compare(workflow.needs(account), workflow.statements)
+
+    assert comparison.clean, f"{name}:\n{comparison.report()}"
+
+
+def test_an_express_deployment_would_grant_what_express_logging_needs(deployment, account):
+    """The one variable whose value changes what a role needs: a plan (not applied) of
+    state_machine_type = EXPRESS against the deployed state."""
+    plan_file = deployment.workspace.workdir / "express.tfplan"
+    deployment.workspace.run("plan", "-input=false", "-no-color", "-refresh=false", f"-out={plan_file}",
+                             *deployment.workspace.var_args, "-var=state_machine_type=EXPRESS")
+    plan = json.loads(deployment.workspace.run("show", "-json", str(plan_file)).stdout)
+    address = "module.notification_workflow.aws_sfn_state_machine.this"
+    deployed = resource(deployment.plan, address)
+    # The type cannot change in place: the plan replaces the state machine, whose ARN (built from its name) is
+    # known only after the apply.
+    planned = {"arn": deployed["arn"], **resource(plan, address)}
+    workflow = Workflow(json.loads(planned["definition"]), planned, role_statements(plan, role_name(planned)))
+    assert planned["type"] == "EXPRESS"
+
+    comparison = compare(workflow.needs(account), workflow.statements)
+
+    assert comparison.clean, comparison.report()
+    log_group = planned["logging_configuration"][0]["log_destination"]
+    assert {"sid": "WriteExecutionLogs", "actions": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "resources": [log_group], "conditions": []} in [
+        {**s, "actions": sorted(s["actions"])} for s in workflow.statements]
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_the_only_wildcard_resources_are_those_aws_offers_nothing_narrower_for(workflows, name):
+    statements = workflows[name].statements
     wildcards = {(action, bool(s["conditions"])) for s in statements if "*" in s["resources"] for action in s["actions"]}
     # cloudwatch:PutMetricData only with its namespace condition; the rest take no resource narrower than "*"
     allowed = {("cloudwatch:PutMetricData", True)} | {(action, False) for action in WILDCARD_ONLY
                                                      if action != "cloudwatch:PutMetricData"}
+    assert wildcards
     assert wildcards <= allowed, wildcards - allowed
 
 
-def test_a_planted_gap_or_excess_is_reported():
-    stack = Stack(VARIABLE_SETS["defaults"])
-    role = stack.role("notification_workflow")
-    needs = stack.needs("notification", "notification_workflow", role)
-    statements = copy.deepcopy(role["statements"])
+def test_a_planted_gap_or_excess_is_reported(workflows, account):
+    workflow = workflows["notification"]
+    statements = copy.deepcopy(workflow.statements)
     by_sid = {s["sid"]: s for s in statements}
     by_sid["RecordStatus"]["actions"] = ["dynamodb:PutItem"]                       # UpdateItem dropped
     by_sid["PublishOutcomeEvents"]["resources"] = ["*"]                            # topic widened
     by_sid["SendEmail"]["actions"].append("ses:SendRawEmail")                      # never called
     by_sid["PutOutcomeMetric"]["conditions"] = []                                  # namespace unbounded
+    by_sid["SendTraces"]["actions"].remove("xray:PutTraceSegments")                # a module statement cut short
 
-    report = compare(needs, statements).report()
+    report = compare(workflow.needs(account), statements).report()
 
-    assert "missing: dynamodb:UpdateItem on arn:aws:dynamodb:us-east-1:123456789012:table/" in report
+    assert f"missing: dynamodb:UpdateItem on arn:aws:dynamodb:{account.region}:{account.account_id}:table/" in report
     assert "RecordOutcome" in report
     assert "not needed: ses:SendRawEmail" in report
     assert "missing: cloudwatch:PutMetricData on * if StringEquals cloudwatch:namespace" in report
     assert "not needed: cloudwatch:PutMetricData on *\n" in report + "\n"
     assert "not needed: sns:Publish on *" not in report  # SMS needs it: the widened topic grant adds nothing new
     assert "missing: sns:Publish on arn:aws:sns:" in report
+    assert "missing: xray:PutTraceSegments on *  (tracing_configuration)" in report
+
+
+def test_policy_documents_are_read_statement_by_statement():
+    document = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "A", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": ["arn:q1", "arn:q2"]},
+        {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": "arn:k",
+         "Condition": {"StringEquals": {"kms:ViaService": "sqs.us-east-1.amazonaws.com"}}},
+    ]}
+
+    assert policy_statements(json.dumps(document)) == [
+        {"sid": "A", "actions": ["sqs:SendMessage"], "resources": ["arn:q1", "arn:q2"], "conditions": []},
+        {"sid": None, "actions": ["kms:Decrypt"], "resources": ["arn:k"], "conditions": [
+            {"test": "StringEquals", "variable": "kms:ViaService", "values": ["sqs.us-east-1.amazonaws.com"]}]},
+    ]
+
+
+@pytest.mark.parametrize("statement", [
+    {"Effect": "Deny", "Action": "s3:*", "Resource": "*"},
+    {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"},
+    {"Effect": "Allow", "Action": "s3:GetObject", "NotResource": "arn:aws:s3:::private/*"},
+])
+def test_a_statement_the_comparison_cannot_judge_is_refused(statement):
+    with pytest.raises(ValueError, match="only Allow statements"):
+        policy_statements({"Statement": [statement]})
 
 
 def test_the_derivation_follows_each_integration():
@@ -230,11 +221,9 @@ def test_what_cannot_be_derived_is_refused_not_guessed(task, problem):
         definition_needs(definition, Account(region="us-east-1", account_id=ACCOUNT_ID))
 
 
-def test_every_task_in_the_definitions_is_covered():
+def test_every_task_in_the_definitions_is_covered(workflows, account):
     """A Task the derivation silently skipped would escape the comparison."""
-    stack = Stack(VARIABLE_SETS["defaults"])
-    for name, _ in STATE_MACHINES:
-        definition = stack.definition(name)
-        tasks = [where for where, _, state, _ in iter_states(definition) if state.get("Type") == "Task"]
-        whys = " ".join(n.why for n in definition_needs(definition, stack.account))
-        assert all(where in whys for where in tasks), name
+    for name, workflow in workflows.items():
+        tasks = [where for where, _, state, _ in iter_states(workflow.definition) if state.get("Type") == "Task"]
+        whys = " ".join(n.why for n in definition_needs(workflow.definition, account))
+        assert tasks and all(where in whys for where in tasks), name

@@ -1,33 +1,27 @@
-"""Every definition, rendered as Terraform renders it, follows the project's rules;
-the seed designs do not, which shows the rules can fail."""
+"""Every definition as Terraform deployed it follows the project's rules; the
+seed designs do not, which shows the rules can fail."""
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
 import pytest
 
-from harness import terraform
 from harness.definition_rules import iter_states, violations
-from harness.stack import stack_variables, variables_for_tests
-from tests.support import definition_values
+from tests.support import TEMPLATES
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
-def rendered(name: str, variables: dict) -> dict:
-    return json.loads(terraform.render_definition(name, definition_values(name, variables)))
+def test_every_template_is_deployed_as_a_state_machine(deployment):
+    assert sorted(deployment.definitions) == TEMPLATES
 
 
-DEFINITIONS = sorted(p.name.removesuffix(".asl.json") for p in terraform.DEFINITIONS.glob("*.asl.json"))
-VARIABLE_SETS = {"defaults": stack_variables(), "test-sized": stack_variables(variables_for_tests())}
-
-
-@pytest.mark.parametrize("variable_set", VARIABLE_SETS)
-@pytest.mark.parametrize("name", DEFINITIONS)
-def test_definition_follows_the_rules(name, variable_set):
-    assert violations(rendered(name, VARIABLE_SETS[variable_set])) == []
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_definition_follows_the_rules(deployment, name):
+    assert violations(deployment.definitions[name]) == []
 
 
 @pytest.mark.parametrize("fixture,finding", [
@@ -43,8 +37,8 @@ def test_the_seed_designs_bugs_are_found(fixture, finding):
     assert any(finding in problem for problem in found), found
 
 
-def test_the_rules_catch_each_defect_planted_in_a_good_definition():
-    definition = rendered("notification", VARIABLE_SETS["defaults"])
+def test_the_rules_catch_each_defect_planted_in_a_good_definition(deployment):
+    definition = copy.deepcopy(deployment.definitions["notification"])
     states = {name: state for _, name, state, _ in iter_states(definition)}
     del states["SendEmail"]["TimeoutSeconds"]
     states["SendSms"]["Retry"][1]["MaxAttempts"] = 99
@@ -61,15 +55,15 @@ def test_the_rules_catch_each_defect_planted_in_a_good_definition():
         assert expected in found
 
 
-def test_every_task_error_route_ends_in_a_named_outcome():
+def test_every_task_error_route_ends_in_a_named_outcome(deployment):
     """No Catch sends an error to a state that silently succeeds without recording it."""
-    definition = rendered("notification", VARIABLE_SETS["defaults"])
+    definition = deployment.definitions["notification"]
     catch_targets = {c["Next"] for _, _, s, _ in iter_states(definition) for c in s.get("Catch", [])}
     assert catch_targets == {"ReportDuplicate", "RejectUnrecorded", "MarkSmsFailed", "MarkEmailFailed",
                              "RejectUnrecordedOutcome", "PutOutcomeMetric", "CheckDelivered"}
 
 
-def test_fail_states_use_only_the_documented_error_names():
-    definition = rendered("notification", VARIABLE_SETS["defaults"])
+def test_fail_states_use_only_the_documented_error_names(deployment):
+    definition = deployment.definitions["notification"]
     errors = {s["Error"] for _, _, s, _ in iter_states(definition) if s["Type"] == "Fail"}
     assert errors == {"InvalidDeliveryMode", "InvalidRequest", "DeliveryFailed", "RecordingFailed"}

@@ -1,40 +1,45 @@
-"""Each order function may do exactly what its code does, and is packaged with
-exactly the code it runs.
+"""Each order function may do exactly what its code does, and runs the code of
+its handler module from the one package of lambdas/orders.
 
 Three views must agree: the PERMISSIONS each handler module declares next to
 its code, the calls the code really makes (recorded while it runs against
-moto's in-process mock), and the IAM statements orders.tf gives its role.
+moto's in-process mock), and the IAM policy the deployed role holds (the
+session's plan: orders.tf's statements plus the module's own).
 """
 
 from __future__ import annotations
 
 import ast
+import base64
+import hashlib
 import io
 import sys
 import zipfile
 
 import pytest
 
-from harness import terraform
-from harness.deploy_orders import build_package, function_source_dir
-from harness.expressions import Scope, evaluate
-from harness.stack import stack_variables
-from tests.support import FAKE_MODULES
+from harness.packages import package_bytes
+from tests.support import ORDER_FUNCTION, order_functions, resource, resources_of_type, role_statements
 from tests.unit.order_lambdas import HANDLERS, SOURCE, handler_module, mocked_tables
 
-VARIABLES = stack_variables()
+
+@pytest.fixture(scope="module")
+def functions(deployment) -> dict[str, dict]:
+    """Each order function's aws_lambda_function, by its key in local.order_functions."""
+    return order_functions(deployment.plan)
 
 
-def order_functions() -> dict:
-    """local.order_functions, evaluated with stand-ins for the modules' outputs."""
-    scope = Scope(VARIABLES, FAKE_MODULES, {"names": terraform.resource_names(VARIABLES)})
-    scope.roots["local"]["use_table_key"] = evaluate(terraform.local_value("use_table_key"), scope)
-    return evaluate(terraform.local_value("order_functions"), scope)
+@pytest.fixture(scope="module")
+def statements(deployment, functions) -> dict[str, list[dict]]:
+    """What each function's role is granted, statement by statement."""
+    return {key: role_statements(deployment.plan, function["role"].rsplit("/", 1)[1])
+            for key, function in functions.items()}
 
 
-FUNCTIONS = order_functions()
-TABLE_NAMES = {FAKE_MODULES[m]["arn"]: FAKE_MODULES[m]["name"] for m in ("orders_table", "stock_table",
-                                                                          "payments_table")}
+@pytest.fixture(scope="module")
+def table_names(deployment) -> dict[str, str]:
+    """Table ARN -> table name, for every table of the stack."""
+    return {table["arn"]: table["name"] for table in resources_of_type(deployment.plan, "aws_dynamodb_table").values()}
 
 
 def declared(name: str) -> set[tuple[str, str]]:
@@ -42,42 +47,52 @@ def declared(name: str) -> set[tuple[str, str]]:
     return {(action, table) for action, tables in handler_module(name).PERMISSIONS.items() for table in tables}
 
 
-def granted(name: str) -> set[tuple[str, str]]:
-    """(action, table variable) pairs of the Terraform role's DynamoDB statements."""
-    spec = FUNCTIONS[name]
-    variable_of = {value: key for key, value in spec["environment"].items()}
+def granted(function: dict, statements: list[dict], table_names: dict[str, str]) -> set[tuple[str, str]]:
+    """(action, table variable) pairs of the role's DynamoDB statements; the function's
+    environment says which variable names which table."""
+    [environment] = function["environment"] or [{"variables": {}}]
+    variable_of = {value: key for key, value in environment["variables"].items()}
     pairs = set()
-    for statement in spec["policy_statements"]:
+    for statement in statements:
         for action in statement["actions"]:
             if not action.startswith("dynamodb:"):
                 continue
-            for resource in statement["resources"]:
-                pairs.add((action, variable_of.get(TABLE_NAMES.get(resource), f"not a table: {resource}")))
+            for resource_arn in statement["resources"]:
+                pairs.add((action, variable_of.get(table_names.get(resource_arn), f"not a table: {resource_arn}")))
     return pairs
 
 
-def test_every_handler_module_has_a_function_and_every_function_a_handler_module():
-    assert set(FUNCTIONS) == set(HANDLERS)
+def test_every_handler_module_has_a_function_and_every_function_a_handler_module(functions):
+    assert sorted(functions) == sorted(HANDLERS)
 
 
 @pytest.mark.parametrize("name", HANDLERS)
-def test_the_role_grants_exactly_the_dynamodb_actions_and_tables_the_code_declares(name):
-    assert granted(name) == declared(name)
+def test_the_role_grants_exactly_the_dynamodb_actions_and_tables_the_code_declares(functions, statements,
+                                                                                  table_names, name):
+    assert granted(functions[name], statements[name], table_names) == declared(name)
 
 
 @pytest.mark.parametrize("name", HANDLERS)
-def test_the_role_grants_nothing_else_but_the_table_key_through_dynamodb(name):
-    others = [s for s in FUNCTIONS[name]["policy_statements"]
-              if not all(a.startswith("dynamodb:") for a in s["actions"])]
-    if not declared(name):
-        assert FUNCTIONS[name]["policy_statements"] == []
-        return
-    assert others == [{
-        "sid": "UseTableKey", "actions": ["kms:Decrypt", "kms:GenerateDataKey"],
-        "resources": [FAKE_MODULES["orders_kms_key"]["arn"]],
-        "conditions": [{"test": "StringEquals", "variable": "kms:ViaService",
-                        "values": [f"dynamodb.{VARIABLES['region']}.amazonaws.com"]}],
-    }]
+def test_the_role_grants_nothing_else_but_the_table_key_through_dynamodb_and_its_logs_and_traces(
+        deployment, statements, name):
+    others = sorted((s for s in statements[name] if not all(a.startswith("dynamodb:") for a in s["actions"])),
+                    key=lambda s: s["sid"])
+    log_group = resource(deployment.plan, f"{ORDER_FUNCTION.format(key=name)}.aws_cloudwatch_log_group.this")["arn"]
+    expected = [
+        # modules/lambda_function's own: the function's log group and X-Ray
+        {"sid": "SendTraces", "actions": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+         "resources": ["*"], "conditions": []},
+        {"sid": "WriteLogs", "actions": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "resources": [f"{log_group}:*"], "conditions": []},
+    ]
+    if declared(name):  # orders.tf's local.use_table_key
+        key = resource(deployment.plan, "module.orders_kms_key.aws_kms_key.this")["arn"]
+        expected.append({
+            "sid": "UseTableKey", "actions": ["kms:Decrypt", "kms:GenerateDataKey"], "resources": [key],
+            "conditions": [{"test": "StringEquals", "variable": "kms:ViaService",
+                            "values": [f"dynamodb.{deployment.variables['region']}.amazonaws.com"]}],
+        })
+    assert [{**s, "actions": sorted(s["actions"])} for s in others] == sorted(expected, key=lambda s: s["sid"])
 
 
 # What the code really calls ---------------------------------------------------------------------------
@@ -130,7 +145,7 @@ def test_the_code_calls_exactly_what_it_declares(name):
     assert called == declared(name)
 
 
-# What each package holds ------------------------------------------------------------------------------
+# What the package holds ----------------------------------------------------------------------------
 
 def local_imports(module: str) -> set[str]:
     """The modules of lambdas/orders that `module` imports, directly or not."""
@@ -147,12 +162,33 @@ def local_imports(module: str) -> set[str]:
     return found
 
 
+@pytest.fixture(scope="module")
+def package() -> bytes:
+    """lambdas/orders as scripts/package_lambdas.py zips it from the sources now."""
+    return package_bytes(SOURCE)
+
+
+def test_every_function_runs_the_package_built_from_the_sources(functions, package):
+    digest = base64.b64encode(hashlib.sha256(package).digest()).decode()
+    assert {f["filename"].rsplit("/", 1)[-1] for f in functions.values()} == {"orders.zip"}
+    for name, function in functions.items():
+        assert function["source_code_hash"] == digest, f"{name} runs another package than lambdas/orders builds"
+
+
+def test_the_package_holds_the_modules_of_lambdas_orders_at_its_root_and_nothing_else(package):
+    archive = zipfile.ZipFile(io.BytesIO(package))
+    modules = sorted(p.name for p in SOURCE.glob("*.py") if not p.name.startswith("test_"))
+    assert sorted(archive.namelist()) == modules
+    for info in archive.infolist():
+        assert info.external_attr >> 16 == 0o100644  # a regular file, rw-r--r--
+        assert archive.read(info) == (SOURCE / info.filename).read_bytes()
+
+
 @pytest.mark.parametrize("name", HANDLERS)
-def test_each_package_holds_its_handler_and_the_modules_it_imports_and_nothing_else(name):
-    files = FUNCTIONS[name]["files"]
-    assert len(files) == len(set(files))
-    assert set(files) == {f"{m}.py" for m in {name} | local_imports(name)}
-    assert not set(files) & {f"{other}.py" for other in HANDLERS if other != name}
+def test_each_functions_handler_module_and_what_it_imports_are_in_the_package(functions, package, name):
+    assert functions[name]["handler"] == f"{name}.lambda_handler"
+    packaged = set(zipfile.ZipFile(io.BytesIO(package)).namelist())
+    assert {f"{m}.py" for m in {name} | local_imports(name)} <= packaged
 
 
 @pytest.mark.parametrize("name", HANDLERS)
@@ -167,16 +203,6 @@ def test_each_handler_module_imports_only_its_package_the_standard_library_and_t
                 top = imported.split(".")[0]
                 assert top in sys.stdlib_module_names | runtime | {"__future__"} or (SOURCE / f"{top}.py").exists(), \
                     f"{module}.py imports {imported}, which the Lambda runtime does not have"
-
-
-@pytest.mark.parametrize("name", HANDLERS)
-def test_the_embedded_deployer_packages_the_same_files_as_archive_file(name):
-    package = zipfile.ZipFile(io.BytesIO(build_package(function_source_dir(), FUNCTIONS[name]["files"])))
-    assert sorted(package.namelist()) == sorted(FUNCTIONS[name]["files"])
-    assert function_source_dir() == SOURCE
-    for info in package.infolist():
-        assert info.external_attr >> 16 == 0o644  # archive_file's output_file_mode
-        assert package.read(info) == (SOURCE / info.filename).read_bytes()
 
 
 @pytest.mark.parametrize("name", HANDLERS)

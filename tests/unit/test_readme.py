@@ -1,24 +1,28 @@
-"""The README's promises that can drift: variables, outputs, error names, make targets."""
+"""The README's promises that can drift: variables, outputs, error names, make targets.
+The root module's variables and outputs are those of the session's plan."""
 
 from __future__ import annotations
 
 import re
 import subprocess
+from pathlib import Path
 
-from harness import terraform
+ROOT = Path(__file__).resolve().parent.parent.parent
+README = (ROOT / "README.md").read_text()
+MAKEFILE = (ROOT / "Makefile").read_text()
 
-README = (terraform.ROOT / "README.md").read_text()
-MAKEFILE = (terraform.ROOT / "Makefile").read_text()
 
-
-def test_every_variable_is_documented():
-    missing = [name for name in terraform.variable_defaults() if f"`{name}`" not in README]
+def test_every_variable_is_documented(deployment):
+    declared = deployment.plan["configuration"]["root_module"]["variables"]
+    assert "region" in declared
+    missing = [name for name in declared if f"`{name}`" not in README]
     assert not missing, f"variables.tf has variables the README does not mention: {missing}"
 
 
-def test_every_output_is_documented():
-    outputs = [name for block in terraform.parse(terraform.ROOT / "outputs.tf").get("output", []) for name in block]
-    missing = [terraform._literal(name) for name in outputs if f"`{terraform._literal(name)}`" not in README]
+def test_every_output_is_documented(deployment):
+    outputs = deployment.plan["configuration"]["root_module"]["outputs"]
+    assert "notification_state_machine_arn" in outputs
+    missing = [name for name in outputs if f"`{name}`" not in README]
     assert not missing
 
 
@@ -29,7 +33,7 @@ def test_every_make_target_the_readme_names_exists():
 
 
 def test_make_help_says_what_the_targets_do_in_plain_words():
-    listed = subprocess.run(["make", "--no-print-directory", "help"], cwd=terraform.ROOT, capture_output=True,
+    listed = subprocess.run(["make", "--no-print-directory", "help"], cwd=ROOT, capture_output=True,
                             text=True, check=True).stdout
     assert "$(" not in listed, listed  # the help lines are printed as written: no make variables
     [up] = [line for line in listed.splitlines() if line.split()[:2] == ["make", "up"]]
@@ -43,7 +47,7 @@ def test_the_readmes_benchmark_tables_are_those_of_docs_benchmarks(tmp_path):
     """`make bench` writes both; a hand edit of either shows here."""
     from harness.bench.run import update_readme
 
-    text = (terraform.ROOT / "docs" / "benchmarks.md").read_text().split("Regenerate with `make bench`.", 1)[1]
+    text = (ROOT / "docs" / "benchmarks.md").read_text().split("Regenerate with `make bench`.", 1)[1]
     copy = tmp_path / "README.md"
     copy.write_text(README)
     update_readme(text, copy)
