@@ -82,25 +82,38 @@ run "queues" {
   }
 }
 
-# Variable validations: each fails on a value just outside, passes on the edge ---
+# Variable validations ------------------------------------------------------------
+#
+# Each validation is broken by a run that lists its variable in expect_failures.
+# Terraform checks each variable on its own, so one run breaks several; if a
+# validation is removed or weakened, the run fails with "missing expected
+# failure" naming the variable. The edge runs must plan.
 
-run "visibility_timeout_rejects_negative" {
+run "values_below_their_minimum_are_rejected" {
   command = plan
   variables {
     visibility_timeout_seconds = -1
+    max_receive_count          = 0
   }
-  expect_failures = [var.visibility_timeout_seconds]
+  expect_failures = [
+    var.visibility_timeout_seconds,
+    var.max_receive_count,
+  ]
 }
 
-run "visibility_timeout_rejects_above_12_hours" {
+run "values_above_their_maximum_are_rejected" {
   command = plan
   variables {
     visibility_timeout_seconds = 43201
+    max_receive_count          = 1001
   }
-  expect_failures = [var.visibility_timeout_seconds]
+  expect_failures = [
+    var.visibility_timeout_seconds,
+    var.max_receive_count,
+  ]
 }
 
-run "visibility_timeout_accepts_0_and_max_receive_count_1" {
+run "lower_edges_are_accepted" {
   command = plan
   variables {
     visibility_timeout_seconds = 0
@@ -108,11 +121,11 @@ run "visibility_timeout_accepts_0_and_max_receive_count_1" {
   }
   assert {
     condition     = aws_sqs_queue.this.visibility_timeout_seconds == 0
-    error_message = "A visibility timeout of 0 must be accepted."
+    error_message = "A visibility timeout of 0 and one receive must be accepted."
   }
 }
 
-run "visibility_timeout_accepts_12_hours_and_max_receive_count_1000" {
+run "upper_edges_are_accepted" {
   command = plan
   variables {
     visibility_timeout_seconds = 43200
@@ -120,22 +133,6 @@ run "visibility_timeout_accepts_12_hours_and_max_receive_count_1000" {
   }
   assert {
     condition     = aws_sqs_queue.this.visibility_timeout_seconds == 43200
-    error_message = "A visibility timeout of 12 hours must be accepted."
+    error_message = "A visibility timeout of 12 hours and 1000 receives must be accepted."
   }
-}
-
-run "max_receive_count_rejects_0" {
-  command = plan
-  variables {
-    max_receive_count = 0
-  }
-  expect_failures = [var.max_receive_count]
-}
-
-run "max_receive_count_rejects_1001" {
-  command = plan
-  variables {
-    max_receive_count = 1001
-  }
-  expect_failures = [var.max_receive_count]
 }

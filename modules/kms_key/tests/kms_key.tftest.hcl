@@ -125,52 +125,38 @@ run "no_log_groups_no_logs_statement" {
   }
 }
 
-# Variable validations: each fails on a value just outside, passes on the edge ---
+# Variable validations ------------------------------------------------------------
+#
+# Each validation is broken by a run that lists its variable in expect_failures.
+# Terraform checks each variable on its own, so one run breaks several; if a
+# validation is removed or weakened, the run fails with "missing expected
+# failure" naming the variable. The edge runs must plan.
 
-run "alias_rejects_a_name_without_the_prefix" {
+run "an_alias_without_the_prefix_and_a_6_day_window_are_rejected" {
   command = plan
   variables {
-    alias = "demo"
-  }
-  expect_failures = [var.alias]
-}
-
-run "alias_rejects_the_reserved_aws_prefix" {
-  command = plan
-  variables {
-    alias = "alias/aws/demo"
-  }
-  expect_failures = [var.alias]
-}
-
-run "alias_accepts_a_prefix_that_only_starts_like_aws" {
-  command = plan
-  variables {
-    alias = "alias/awsome"
-  }
-  assert {
-    condition     = aws_kms_alias.this.name == "alias/awsome"
-    error_message = "alias/awsome is not under alias/aws/ and must be accepted."
-  }
-}
-
-run "deletion_window_rejects_6" {
-  command = plan
-  variables {
+    alias                = "demo"
     deletion_window_days = 6
   }
-  expect_failures = [var.deletion_window_days]
+  expect_failures = [
+    var.alias,
+    var.deletion_window_days,
+  ]
 }
 
-run "deletion_window_rejects_31" {
+run "the_reserved_alias_prefix_and_a_31_day_window_are_rejected" {
   command = plan
   variables {
+    alias                = "alias/aws/demo"
     deletion_window_days = 31
   }
-  expect_failures = [var.deletion_window_days]
+  expect_failures = [
+    var.alias,
+    var.deletion_window_days,
+  ]
 }
 
-run "deletion_window_rejects_fractions" {
+run "a_fractional_window_is_rejected" {
   command = plan
   variables {
     deletion_window_days = 7.5
@@ -178,13 +164,15 @@ run "deletion_window_rejects_fractions" {
   expect_failures = [var.deletion_window_days]
 }
 
-run "deletion_window_accepts_7" {
+run "edges_are_accepted" {
   command = plan
   variables {
+    # Starts like the reserved prefix, but is not under alias/aws/.
+    alias                = "alias/awsome"
     deletion_window_days = 7
   }
   assert {
-    condition     = aws_kms_key.this.deletion_window_in_days == 7
-    error_message = "A 7-day deletion window must be accepted."
+    condition     = aws_kms_alias.this.name == "alias/awsome" && aws_kms_key.this.deletion_window_in_days == 7
+    error_message = "alias/awsome and a 7-day window must be accepted and used (30, the default, is the upper edge)."
   }
 }

@@ -208,122 +208,90 @@ run "policy_grants_the_statements_given_then_logs_and_traces" {
   }
 }
 
-# Variable validations: each fails on a value just outside, passes on the edge ---
+# Variable validations ------------------------------------------------------------
+#
+# Each validation is broken by a run that lists its variable in expect_failures.
+# Terraform checks each variable on its own, so one run breaks several; if a
+# validation is removed or weakened, the run fails with "missing expected
+# failure" naming the variable. The edge runs must plan.
 
-run "name_rejects_other_characters" {
+run "values_below_or_outside_their_rules_are_rejected" {
   command = plan
   variables {
-    name = "demo.reserve"
-  }
-  expect_failures = [var.name]
-}
-
-run "name_rejects_65_characters" {
-  command = plan
-  variables {
-    name = "a234567890123456789012345678901234567890123456789012345678901234x"
-  }
-  expect_failures = [var.name]
-}
-
-run "name_accepts_64_characters" {
-  command = plan
-  variables {
-    name = "A_-4567890123456789012345678901234567890123456789012345678901234"
-  }
-  assert {
-    condition     = aws_lambda_function.this.function_name == "A_-4567890123456789012345678901234567890123456789012345678901234"
-    error_message = "A 64-character name must be accepted."
-  }
-}
-
-run "package_file_rejects_other_than_zip" {
-  command = plan
-  variables {
-    # A file that exists, so only the validation can fail.
-    package_file = "main.tf"
-  }
-  expect_failures = [var.package_file]
-}
-
-run "timeout_rejects_0" {
-  command = plan
-  variables {
-    timeout_seconds = 0
-  }
-  expect_failures = [var.timeout_seconds]
-}
-
-run "timeout_rejects_901" {
-  command = plan
-  variables {
-    timeout_seconds = 901
-  }
-  expect_failures = [var.timeout_seconds]
-}
-
-run "timeout_rejects_fractions" {
-  command = plan
-  variables {
-    timeout_seconds = 1.5
-  }
-  expect_failures = [var.timeout_seconds]
-}
-
-run "timeout_accepts_1_and_reserved_concurrency_0" {
-  command = plan
-  variables {
-    timeout_seconds      = 1
-    reserved_concurrency = 0
-  }
-  assert {
-    condition     = aws_lambda_function.this.timeout == 1 && aws_lambda_function.this.reserved_concurrent_executions == 0
-    error_message = "timeout_seconds 1 and reserved_concurrency 0 must be accepted."
-  }
-}
-
-run "timeout_accepts_900" {
-  command = plan
-  variables {
-    timeout_seconds = 900
-  }
-}
-
-run "reserved_concurrency_rejects_negative" {
-  command = plan
-  variables {
+    name                 = "demo.reserve"
+    package_file         = "main.tf" # exists, so only the validation can fail
+    timeout_seconds      = 0
     reserved_concurrency = -1
-  }
-  expect_failures = [var.reserved_concurrency]
-}
-
-run "reserved_concurrency_rejects_fractions" {
-  command = plan
-  variables {
-    reserved_concurrency = 0.5
-  }
-  expect_failures = [var.reserved_concurrency]
-}
-
-run "policy_statements_reject_a_sid_with_punctuation" {
-  command = plan
-  variables {
     policy_statements = [{
       sid       = "Reserve_Stock"
       actions   = ["dynamodb:UpdateItem"]
       resources = ["*"]
     }]
   }
-  expect_failures = [var.policy_statements]
+  expect_failures = [
+    var.name,
+    var.package_file,
+    var.timeout_seconds,
+    var.reserved_concurrency,
+    var.policy_statements,
+  ]
 }
 
-run "policy_statements_accept_letters_and_digits" {
+run "values_above_their_maximum_are_rejected" {
   command = plan
   variables {
+    name            = "a234567890123456789012345678901234567890123456789012345678901234x"
+    timeout_seconds = 901
+  }
+  expect_failures = [
+    var.name,
+    var.timeout_seconds,
+  ]
+}
+
+run "fractions_are_rejected" {
+  command = plan
+  variables {
+    timeout_seconds      = 1.5
+    reserved_concurrency = 0.5
+  }
+  expect_failures = [
+    var.timeout_seconds,
+    var.reserved_concurrency,
+  ]
+}
+
+run "lower_edges_are_accepted" {
+  command = plan
+  variables {
+    name                 = "a"
+    timeout_seconds      = 1
+    reserved_concurrency = 0
     policy_statements = [{
       sid       = "R2"
       actions   = ["dynamodb:UpdateItem"]
       resources = ["*"]
     }]
+  }
+  assert {
+    condition = (
+      aws_lambda_function.this.function_name == "a" &&
+      aws_lambda_function.this.timeout == 1 &&
+      aws_lambda_function.this.reserved_concurrent_executions == 0 &&
+      data.aws_iam_policy_document.this.statement[0].sid == "R2"
+    )
+    error_message = "A 1-character name, a 1 s timeout, reserved concurrency 0 and a sid of letters and digits must be accepted and used."
+  }
+}
+
+run "upper_edges_are_accepted" {
+  command = plan
+  variables {
+    name            = "A_-4567890123456789012345678901234567890123456789012345678901234"
+    timeout_seconds = 900
+  }
+  assert {
+    condition     = aws_lambda_function.this.function_name == "A_-4567890123456789012345678901234567890123456789012345678901234" && aws_lambda_function.this.timeout == 900
+    error_message = "A 64-character name of letters, digits, hyphens and underscores, and a 900 s timeout, must be accepted and used."
   }
 }

@@ -1,7 +1,8 @@
 # modules/state_machine, offline: `terraform -chdir=modules/state_machine test`
 # (after `terraform init -backend=false`). The AWS provider is mocked: nothing is
-# created and no credentials are read. Runs apply by default: a mocked apply
-# gives computed attributes (ARNs) values, which a plan leaves unknown.
+# created and no credentials are read. The runs that check ARNs apply (a
+# mocked apply gives computed attributes their values; a plan leaves them
+# unknown); the validation runs only plan.
 
 mock_provider "aws" {
   # Realistic account, partition and region, so the ARNs the module builds
@@ -36,27 +37,27 @@ mock_provider "aws" {
       arn = "arn:aws:iam::123456789012:role/demo-sfn"
     }
   }
-}
 
-override_resource {
-  target = aws_cloudwatch_log_group.this
-  values = {
-    arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/vendedlogs/states/demo"
+  override_resource {
+    target = aws_cloudwatch_log_group.this
+    values = {
+      arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/vendedlogs/states/demo"
+    }
   }
-}
 
-override_resource {
-  target = aws_sfn_state_machine.this
-  values = {
-    arn = "arn:aws:states:us-east-1:123456789012:stateMachine:demo"
+  override_resource {
+    target = aws_sfn_state_machine.this
+    values = {
+      arn = "arn:aws:states:us-east-1:123456789012:stateMachine:demo"
+    }
   }
-}
 
-# The role's policy document: the role policy must carry exactly this JSON.
-override_data {
-  target = data.aws_iam_policy_document.this
-  values = {
-    json = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"RenderedByTheDocument\",\"Effect\":\"Allow\",\"Action\":\"states:StartExecution\",\"Resource\":\"*\"}]}"
+  # The role's policy document: the role policy must carry exactly this JSON.
+  override_data {
+    target = data.aws_iam_policy_document.this
+    values = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"RenderedByTheDocument\",\"Effect\":\"Allow\",\"Action\":\"states:StartExecution\",\"Resource\":\"*\"}]}"
+    }
   }
 }
 
@@ -88,6 +89,7 @@ variables {
 # Naming, encryption, tracing, logging and retention of a STANDARD machine ------
 
 run "standard_machine" {
+
   assert {
     condition     = aws_sfn_state_machine.this.name == "demo" && aws_sfn_state_machine.this.type == "STANDARD"
     error_message = "The state machine must be named after var.name and default to STANDARD."
@@ -145,6 +147,7 @@ run "standard_machine" {
 # The role: exactly the caller's statements, then the module's own -------------
 
 run "policy_grants_the_statements_given_then_its_own" {
+
   assert {
     condition = [for s in data.aws_iam_policy_document.this.statement : s.sid] == [
       "RecordStatus", "PutMetric", "ManageLogDelivery", "SendTraces", "UseStateMachineKey", "EncryptLogDelivery",
@@ -224,6 +227,7 @@ run "policy_grants_the_statements_given_then_its_own" {
 # EXPRESS: no execution history, so events go to the log group, and the role may write there
 
 run "express_machine_logs_what_it_needs" {
+
   variables {
     type               = "express"
     log_level          = "ERROR"
@@ -265,67 +269,34 @@ run "express_machine_logs_what_it_needs" {
   }
 }
 
-# Variable validations: each fails on a value just outside, passes on the edge ---
+# Variable validations ------------------------------------------------------------
+#
+# Each validation is broken by a run that lists its variable in expect_failures.
+# Terraform checks each variable on its own, so one run breaks several; if a
+# validation is removed or weakened, the run fails with "missing expected
+# failure" naming the variable. The edge runs must plan.
 
-run "type_rejects_other_workflow_types" {
+run "values_outside_their_rules_are_rejected" {
   command = plan
   variables {
-    type = "SYNC"
-  }
-  expect_failures = [var.type]
-}
-
-run "policy_statements_reject_a_sid_with_punctuation" {
-  command = plan
-  variables {
+    type                              = "SYNC"
+    log_level                         = "DEBUG"
+    kms_data_key_reuse_period_seconds = 59
     policy_statements = [{
       sid       = "Record-Status"
       actions   = ["dynamodb:PutItem"]
       resources = ["*"]
     }]
   }
-  expect_failures = [var.policy_statements]
+  expect_failures = [
+    var.type,
+    var.log_level,
+    var.kms_data_key_reuse_period_seconds,
+    var.policy_statements,
+  ]
 }
 
-run "policy_statements_accept_letters_and_digits" {
-  command = plan
-  variables {
-    policy_statements = [{
-      sid       = "Record2"
-      actions   = ["dynamodb:PutItem"]
-      resources = ["*"]
-    }]
-  }
-}
-
-run "log_level_rejects_unknown_levels" {
-  command = plan
-  variables {
-    log_level = "DEBUG"
-  }
-  expect_failures = [var.log_level]
-}
-
-run "log_level_accepts_off" {
-  command = plan
-  variables {
-    log_level = "OFF"
-  }
-  assert {
-    condition     = one(aws_sfn_state_machine.this.logging_configuration).level == "OFF"
-    error_message = "log_level OFF must reach the logging configuration."
-  }
-}
-
-run "kms_data_key_reuse_period_rejects_below_60" {
-  command = plan
-  variables {
-    kms_data_key_reuse_period_seconds = 59
-  }
-  expect_failures = [var.kms_data_key_reuse_period_seconds]
-}
-
-run "kms_data_key_reuse_period_rejects_above_900" {
+run "a_reuse_period_above_900_is_rejected" {
   command = plan
   variables {
     kms_data_key_reuse_period_seconds = 901
@@ -333,20 +304,35 @@ run "kms_data_key_reuse_period_rejects_above_900" {
   expect_failures = [var.kms_data_key_reuse_period_seconds]
 }
 
-run "kms_data_key_reuse_period_accepts_60" {
+run "lower_edges_are_accepted" {
   command = plan
   variables {
+    log_level                         = "OFF"
     kms_data_key_reuse_period_seconds = 60
+    policy_statements = [{
+      sid       = "Record2"
+      actions   = ["dynamodb:PutItem"]
+      resources = ["*"]
+    }]
   }
   assert {
-    condition     = one(aws_sfn_state_machine.this.encryption_configuration).kms_data_key_reuse_period_seconds == 60
-    error_message = "The reuse period must reach the encryption configuration."
+    condition = (
+      one(aws_sfn_state_machine.this.logging_configuration).level == "OFF" &&
+      one(aws_sfn_state_machine.this.encryption_configuration).kms_data_key_reuse_period_seconds == 60 &&
+      data.aws_iam_policy_document.this.statement[0].sid == "Record2"
+    )
+    error_message = "log_level OFF, a 60 s reuse period and a sid of letters and digits must be accepted and used."
   }
 }
 
-run "kms_data_key_reuse_period_accepts_900" {
+run "upper_edges_are_accepted" {
   command = plan
   variables {
     kms_data_key_reuse_period_seconds = 900
+    log_level                         = "FATAL"
+  }
+  assert {
+    condition     = one(aws_sfn_state_machine.this.encryption_configuration).kms_data_key_reuse_period_seconds == 900
+    error_message = "A 900 s reuse period must be accepted and used."
   }
 }

@@ -1,0 +1,195 @@
+"""Terraform's own tests: `terraform test` with a mocked AWS provider, for the
+root module (tests/terraform/*.tftest.hcl) and for every module
+(modules/<name>/tests/*.tftest.hcl). Offline: no endpoint, no credentials.
+
+Each configuration is run from a scratch directory under build/terraform-test/
+that links to the real files, so `terraform init` writes its `.terraform/` and
+lock file there, never in the repository (where a developer's own lock file
+may pin another provider version than the mirror holds).
+
+Provider installation: $TF_PROVIDER_MIRROR, else /opt/tf-plugins when it holds
+hashicorp/aws, is written into a CLI config as a filesystem mirror
+(harness.tfrun.cli_config) and TF_CLI_CONFIG_FILE points at it; with neither,
+`terraform init` uses the registry.
+
+The Lambda module hashes its package at plan: the packages are built first
+(scripts/package_lambdas.py) and passed as variables.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import hcl2
+import pytest
+
+from harness.tfrun import build_packages, cli_config
+
+ROOT = Path(__file__).resolve().parents[2]
+WORK = ROOT / "build" / "terraform-test"
+ROOT_TESTS = "tests/terraform"
+DEFAULT_MIRROR = Path("/opt/tf-plugins")
+MODULES = sorted(path.name for path in (ROOT / "modules").iterdir() if (path / "main.tf").exists())
+TARGETS = ["root", *(f"modules/{name}" for name in MODULES)]
+# Two `terraform test` processes at a time: each is CPU-bound (mostly starting
+# the provider plugin), so more than the cores only slows each one down.
+WORKERS = max(2, min(4, os.cpu_count() or 2))
+TIMEOUT = 300
+
+
+def terraform_binary() -> str | None:
+    return os.environ.get("TERRAFORM") or shutil.which("terraform")
+
+
+pytestmark = pytest.mark.skipif(terraform_binary() is None, reason="no terraform binary on PATH (or $TERRAFORM)")
+
+
+def mirror() -> str | None:
+    configured = os.environ.get("TF_PROVIDER_MIRROR")
+    if configured:
+        return configured
+    if (DEFAULT_MIRROR / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
+        return str(DEFAULT_MIRROR)
+    return None
+
+
+def environment() -> dict[str, str]:
+    env = {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "TF_INPUT": "0"}
+    env.pop("TF_DATA_DIR", None)  # each scratch directory keeps its own .terraform/
+    env.pop("TF_WORKSPACE", None)
+    source = mirror()
+    if source:
+        config = WORK / "terraformrc"
+        config.write_text(cli_config(source))
+        env["TF_CLI_CONFIG_FILE"] = str(config)
+    elif env.get("TF_CLI_CONFIG_FILE") and not Path(env["TF_CLI_CONFIG_FILE"]).exists():
+        env["TF_CLI_CONFIG_FILE"] = ""  # a configured file that is missing only prints warnings
+    return env
+
+
+# -- the scratch directories ---------------------------------------------------------
+def link(source: Path, link_path: Path) -> None:
+    link_path.parent.mkdir(parents=True, exist_ok=True)
+    if link_path.is_symlink() or link_path.is_file():
+        link_path.unlink()
+    link_path.symlink_to(source)
+
+
+def scratch(target: str) -> Path:
+    """A directory of links to the configuration and its tests, and nothing the repository holds of Terraform's."""
+    workdir = WORK / target.replace("/", "-")
+    if workdir.exists():
+        for entry in workdir.iterdir():
+            if entry.is_symlink():
+                entry.unlink()
+    workdir.mkdir(parents=True, exist_ok=True)
+    if target == "root":
+        # Local *_override.tf files (an emulator endpoint) are not part of the module.
+        for path in ROOT.glob("*.tf"):
+            if not path.name.endswith("_override.tf"):
+                link(path, workdir / path.name)
+        for folder in ("modules", "definitions"):
+            link(ROOT / folder, workdir / folder)
+        link(ROOT / ROOT_TESTS, workdir / ROOT_TESTS)
+    else:
+        source = ROOT / target
+        for path in source.iterdir():
+            if not path.name.startswith(".terraform"):
+                link(path, workdir / path.name)
+    return workdir
+
+
+def variables(target: str, packages: Path) -> list[str]:
+    """Values only this machine knows: where the Lambda package was just built."""
+    if target == "root":
+        return [f"-var=lambda_packages_dir={packages}"]
+    if target == "modules/lambda_function":
+        return [f"-var=package_file={packages / 'orders.zip'}"]
+    return []
+
+
+def terraform_test(target: str, env: dict[str, str], packages: Path) -> tuple[bool, str]:
+    """`terraform init` then `terraform test`; (passed, what Terraform printed)."""
+    workdir = scratch(target)
+    binary = terraform_binary()
+    commands = [
+        [binary, "init", "-backend=false", "-input=false", "-no-color"],
+        [binary, "test", "-no-color", *([f"-test-directory={ROOT_TESTS}"] if target == "root" else []),
+         *variables(target, packages)],
+    ]
+    output = []
+    for command in commands:
+        try:
+            run = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            output.append(f"$ {' '.join(command[1:2])}: timed out after {TIMEOUT} s")
+            return False, "\n".join(output)
+        output.append(f"$ terraform {' '.join(command[1:])}  (in {workdir.relative_to(ROOT)})\n{run.stdout}{run.stderr}")
+        if run.returncode != 0:
+            return False, "\n".join(output)
+    return True, "\n".join(output)
+
+
+@pytest.fixture(scope="module")
+def terraform_runs(request: pytest.FixtureRequest):
+    """Every selected target's `terraform test`, started together, WORKERS at a time."""
+    selected = {item.callspec.params["target"] for item in request.session.items
+                if getattr(item, "module", None) is sys.modules[__name__] and hasattr(item, "callspec")
+                and "target" in item.callspec.params}
+    WORK.mkdir(parents=True, exist_ok=True)
+    packages = WORK / "lambdas"
+    build_packages(packages)
+    env = environment()
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        futures = {target: pool.submit(terraform_test, target, env, packages)
+                   for target in TARGETS if target in selected}
+        yield futures
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_terraform_test_passes(terraform_runs: dict[str, Future], target: str):
+    passed, output = terraform_runs[target].result()
+
+    assert passed, f"terraform test failed for {target}:\n{output}"
+    assert re.search(r"Success! [1-9]\d* passed, 0 failed", output), output
+
+
+# -- every module is tested, every validation is broken by a run ----------------------
+def tftest_files(target: str) -> list[Path]:
+    folder = ROOT / ROOT_TESTS if target == "root" else ROOT / target / "tests"
+    return sorted(folder.glob("*.tftest.hcl"))
+
+
+def validated_variables(target: str) -> set[str]:
+    folder = ROOT if target == "root" else ROOT / target
+    with (folder / "variables.tf").open() as handle:
+        declared = hcl2.load(handle).get("variable", [])
+    return {name.strip('"') for block in declared for name, body in block.items() if body.get("validation")}
+
+
+def expected_failures(target: str) -> set[str]:
+    """Variables some run lists in `expect_failures`."""
+    names = set()
+    for path in tftest_files(target):
+        for listing in re.findall(r"expect_failures\s*=\s*\[([^\]]*)\]", path.read_text()):
+            names.update(re.findall(r"var\.(\w+)", listing))
+    return names
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_the_configuration_has_terraform_tests(target: str):
+    assert tftest_files(target), f"{target} has no *.tftest.hcl: add tests/ with at least one run"
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_every_variable_validation_has_a_run_expecting_it_to_fail(target: str):
+    missing = validated_variables(target) - expected_failures(target)
+
+    assert not missing, (f"{target}: no run lists these validated variables in expect_failures: "
+                         f"{', '.join(sorted(missing))}")
