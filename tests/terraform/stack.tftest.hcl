@@ -154,7 +154,7 @@ run "definitions_are_rendered_with_the_stack" {
       for definition in [
         templatefile("definitions/notification.asl.json", local.notification_definition_vars),
         templatefile("definitions/order.asl.json", local.order_definition_vars),
-      ] : can(jsondecode(definition)) && !strcontains(definition, "$${")
+      ] : can(jsondecode(definition)) && !can(regex("[$][{]", definition))
     ])
     error_message = "Both definitions must render to JSON with no placeholder left."
   }

@@ -2,10 +2,11 @@
 root module (tests/terraform/*.tftest.hcl) and for every module
 (modules/<name>/tests/*.tftest.hcl). Offline: no endpoint, no credentials.
 
-Each configuration is run from a scratch directory under build/terraform-test/
-that links to the real files, so `terraform init` writes its `.terraform/` and
-lock file there, never in the repository (where a developer's own lock file
-may pin another provider version than the mirror holds).
+Each configuration is run from a scratch directory of links to the real files
+(in pytest's temporary directory), with TF_DATA_DIR under build/terraform-test/:
+`terraform init` writes neither `.terraform/` nor a lock file in the
+repository (where a developer's own lock file may pin a provider version the
+mirror does not hold), and no copy of a .tf file lands where Checkov scans.
 
 Provider installation: $TF_PROVIDER_MIRROR, else /opt/tf-plugins when it holds
 hashicorp/aws, is written into a CLI config as a filesystem mirror
@@ -61,7 +62,6 @@ def mirror() -> str | None:
 
 def environment() -> dict[str, str]:
     env = {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "TF_INPUT": "0"}
-    env.pop("TF_DATA_DIR", None)  # each scratch directory keeps its own .terraform/
     env.pop("TF_WORKSPACE", None)
     source = mirror()
     if source:
@@ -81,14 +81,10 @@ def link(source: Path, link_path: Path) -> None:
     link_path.symlink_to(source)
 
 
-def scratch(target: str) -> Path:
+def scratch(target: str, base: Path) -> Path:
     """A directory of links to the configuration and its tests, and nothing the repository holds of Terraform's."""
-    workdir = WORK / target.replace("/", "-")
-    if workdir.exists():
-        for entry in workdir.iterdir():
-            if entry.is_symlink():
-                entry.unlink()
-    workdir.mkdir(parents=True, exist_ok=True)
+    workdir = base / target.replace("/", "-")
+    workdir.mkdir(parents=True)
     if target == "root":
         # Local *_override.tf files (an emulator endpoint) are not part of the module.
         for path in ROOT.glob("*.tf"):
@@ -114,9 +110,10 @@ def variables(target: str, packages: Path) -> list[str]:
     return []
 
 
-def terraform_test(target: str, env: dict[str, str], packages: Path) -> tuple[bool, str]:
+def terraform_test(target: str, env: dict[str, str], packages: Path, base: Path) -> tuple[bool, str]:
     """`terraform init` then `terraform test`; (passed, what Terraform printed)."""
-    workdir = scratch(target)
+    workdir = scratch(target, base)
+    env = {**env, "TF_DATA_DIR": str(WORK / target.replace("/", "-") / ".terraform")}
     binary = terraform_binary()
     commands = [
         [binary, "init", "-backend=false", "-input=false", "-no-color"],
@@ -130,14 +127,14 @@ def terraform_test(target: str, env: dict[str, str], packages: Path) -> tuple[bo
         except subprocess.TimeoutExpired:
             output.append(f"$ {' '.join(command[1:2])}: timed out after {TIMEOUT} s")
             return False, "\n".join(output)
-        output.append(f"$ terraform {' '.join(command[1:])}  (in {workdir.relative_to(ROOT)})\n{run.stdout}{run.stderr}")
+        output.append(f"$ terraform {' '.join(command[1:])}  (in {workdir})\n{run.stdout}{run.stderr}")
         if run.returncode != 0:
             return False, "\n".join(output)
     return True, "\n".join(output)
 
 
 @pytest.fixture(scope="module")
-def terraform_runs(request: pytest.FixtureRequest):
+def terraform_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     """Every selected target's `terraform test`, started together, WORKERS at a time."""
     selected = {item.callspec.params["target"] for item in request.session.items
                 if getattr(item, "module", None) is sys.modules[__name__] and hasattr(item, "callspec")
@@ -146,8 +143,9 @@ def terraform_runs(request: pytest.FixtureRequest):
     packages = WORK / "lambdas"
     build_packages(packages)
     env = environment()
+    base = tmp_path_factory.mktemp("terraform-test")
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        futures = {target: pool.submit(terraform_test, target, env, packages)
+        futures = {target: pool.submit(terraform_test, target, env, packages, base)
                    for target in TARGETS if target in selected}
         yield futures
 
