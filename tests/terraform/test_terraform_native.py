@@ -19,6 +19,7 @@ The Lambda module hashes its package at plan: the packages are built first
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -38,17 +39,31 @@ ROOT_TESTS = "tests/terraform"
 DEFAULT_MIRROR = Path("/opt/tf-plugins")
 MODULES = sorted(path.name for path in (ROOT / "modules").iterdir() if (path / "main.tf").exists())
 TARGETS = ["root", *(f"modules/{name}" for name in MODULES)]
-# Two `terraform test` processes at a time: each is CPU-bound (mostly starting
-# the provider plugin), so more than the cores only slows each one down.
+# `terraform test` processes at a time: each is CPU-bound (mostly starting the
+# provider plugin for every run), so more than the cores only slows each down.
 WORKERS = max(2, min(4, os.cpu_count() or 2))
 TIMEOUT = 300
+# override_during (mocked values at plan) is Terraform 1.11's.
+MINIMUM_VERSION = (1, 11)
 
 
 def terraform_binary() -> str | None:
     return os.environ.get("TERRAFORM") or shutil.which("terraform")
 
 
-pytestmark = pytest.mark.skipif(terraform_binary() is None, reason="no terraform binary on PATH (or $TERRAFORM)")
+def why_not_runnable() -> str | None:
+    binary = terraform_binary()
+    if binary is None:
+        return "no terraform binary on PATH (or $TERRAFORM)"
+    run = subprocess.run([binary, "version", "-json"], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "CHECKPOINT_DISABLE": "1"})
+    version = json.loads(run.stdout)["terraform_version"] if run.returncode == 0 else "unknown"
+    if tuple(int(part) for part in re.findall(r"\d+", version)[:2]) < MINIMUM_VERSION:
+        return f"terraform {version}: the .tftest.hcl files need Terraform >= {'.'.join(map(str, MINIMUM_VERSION))}"
+    return None
+
+
+NOT_RUNNABLE = why_not_runnable()
 
 
 def mirror() -> str | None:
@@ -150,6 +165,7 @@ def terraform_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
         yield futures
 
 
+@pytest.mark.skipif(NOT_RUNNABLE is not None, reason=NOT_RUNNABLE or "")
 @pytest.mark.parametrize("target", TARGETS)
 def test_terraform_test_passes(terraform_runs: dict[str, Future], target: str):
     passed, output = terraform_runs[target].result()
