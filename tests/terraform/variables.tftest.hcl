@@ -1,8 +1,10 @@
 # The root module's variables, offline (the AWS provider is mocked: nothing is
-# created, no credentials are read). From the repository root:
+# created, no credentials are read). tests/terraform/test_terraform_native.py
+# runs every *.tftest.hcl of this folder (in `make test`); by hand, from the
+# repository root:
 #
-#   python3 scripts/package_lambdas.py        # build/lambdas/orders.zip, hashed at plan
-#   terraform init -backend=false
+#   python3 scripts/package_lambdas.py   # build/lambdas/orders.zip, hashed at plan
+#   terraform init -backend=false        # offline: TF_CLI_CONFIG_FILE naming a provider mirror
 #   terraform test -test-directory=tests/terraform
 #
 # Every validation block of variables.tf, and each clause of it, is broken by a
