@@ -8,8 +8,8 @@
 #
 # The ARNs come from tests/terraform/mocks (account 123456789012, us-east-1,
 # name_prefix "sfn-refactor"). A new integration in a definition fails
-# "definitions_call_only_the_integrations_the_tables_cover" until the table
-# and this file both list it.
+# "each_role_grants_exactly_its_table" until the table and this file both
+# list it.
 
 mock_provider "aws" {
   source = "./tests/terraform/mocks"
@@ -17,10 +17,11 @@ mock_provider "aws" {
   override_during = plan
 }
 
-# The definitions as main.tf and orders.tf render them.
-run "definitions_call_only_the_integrations_the_tables_cover" {
+run "each_role_grants_exactly_its_table" {
   command = plan
 
+  # The integrations the definitions call (as main.tf and orders.tf render
+  # them): each has its statements in a table below.
   assert {
     condition = toset(flatten(regexall("\"Resource\":\\s*\"(arn:aws:states:::[^\"]+)\"", templatefile("definitions/notification.asl.json", local.notification_definition_vars)))) == toset([
       "arn:aws:states:::dynamodb:putItem",                 # RecordStatus
@@ -41,10 +42,7 @@ run "definitions_call_only_the_integrations_the_tables_cover" {
     ])
     error_message = "definitions/order.asl.json calls an integration the order table does not cover (or no longer calls one): update orders.tf and this test together."
   }
-}
 
-run "notification_role_grants_exactly_its_table" {
-  command = plan
 
   assert {
     condition = jsonencode(local.notification_policy_statements) == jsonencode([
@@ -93,10 +91,7 @@ run "notification_role_grants_exactly_its_table" {
     ])
     error_message = "The notification role's statements differ from its integration table: ${jsonencode(local.notification_policy_statements)}"
   }
-}
 
-run "order_role_grants_exactly_its_table" {
-  command = plan
 
   assert {
     condition = jsonencode(local.order_policy_statements) == jsonencode([
@@ -166,10 +161,7 @@ run "order_role_grants_exactly_its_table" {
     ])
     error_message = "The order role's statements differ from its integration table: ${jsonencode(local.order_policy_statements)}"
   }
-}
 
-run "order_functions_grant_exactly_what_their_code_calls" {
-  command = plan
 
   assert {
     condition = jsonencode({ for name, function in local.order_functions : name => function.policy_statements }) == jsonencode({

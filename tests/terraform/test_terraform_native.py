@@ -8,10 +8,11 @@ Each configuration is run from a scratch directory of links to the real files
 repository (where a developer's own lock file may pin a provider version the
 mirror does not hold), and no copy of a .tf file lands where Checkov scans.
 
-Provider installation: $TF_PROVIDER_MIRROR, else /opt/tf-plugins when it holds
-hashicorp/aws, is written into a CLI config as a filesystem mirror
-(harness.tfrun.cli_config) and TF_CLI_CONFIG_FILE points at it; with neither,
-`terraform init` uses the registry.
+Provider installation: when $TF_PROVIDER_MIRROR names a filesystem mirror (.ci/run
+sets it on machines that have one, and `make` passes it on), it is written into
+a CLI config (harness.tfrun.cli_config: the mirror for hashicorp/aws, `direct`
+excluded for it) and TF_CLI_CONFIG_FILE points at it. Without it, `terraform
+init` uses the registry or the caller's own CLI config.
 
 The Lambda module hashes its package at plan: the packages are built first
 (scripts/package_lambdas.py) and passed as variables.
@@ -36,7 +37,6 @@ from harness.tfrun import build_packages, cli_config
 ROOT = Path(__file__).resolve().parents[2]
 WORK = ROOT / "build" / "terraform-test"
 ROOT_TESTS = "tests/terraform"
-DEFAULT_MIRROR = Path("/opt/tf-plugins")
 MODULES = sorted(path.name for path in (ROOT / "modules").iterdir() if (path / "main.tf").exists())
 TARGETS = ["root", *(f"modules/{name}" for name in MODULES)]
 # `terraform test` processes at a time: each is CPU-bound (mostly starting the
@@ -66,19 +66,10 @@ def why_not_runnable() -> str | None:
 NOT_RUNNABLE = why_not_runnable()
 
 
-def mirror() -> str | None:
-    configured = os.environ.get("TF_PROVIDER_MIRROR")
-    if configured:
-        return configured
-    if (DEFAULT_MIRROR / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
-        return str(DEFAULT_MIRROR)
-    return None
-
-
 def environment() -> dict[str, str]:
     env = {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "TF_INPUT": "0"}
     env.pop("TF_WORKSPACE", None)
-    source = mirror()
+    source = os.environ.get("TF_PROVIDER_MIRROR")
     if source:
         config = WORK / "terraformrc"
         config.write_text(cli_config(source))
@@ -144,6 +135,9 @@ def terraform_test(target: str, env: dict[str, str], packages: Path, base: Path)
             return False, "\n".join(output)
         output.append(f"$ terraform {' '.join(command[1:])}  (in {workdir})\n{run.stdout}{run.stderr}")
         if run.returncode != 0:
+            if command[1] == "init" and "could not connect to registry" in run.stdout + run.stderr:
+                output.append("The AWS provider could not be installed: set TF_PROVIDER_MIRROR to a filesystem mirror "
+                              "of hashicorp/aws (as .ci/run does where there is one), or allow the registry.")
             return False, "\n".join(output)
     return True, "\n".join(output)
 
