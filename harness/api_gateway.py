@@ -74,7 +74,8 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 STAGE_PATH = re.compile(r"^/restapis/(?P<api_id>[^/]+)/(?P<stage>[^/]+)/_user_request_(?P<path>/.*)?$")
 _INTEGRATION_URI = re.compile(
     r"^arn:aws[a-z-]*:apigateway:(?P<region>[^:]+):(?P<service>[^:]+):(?P<kind>action|path)/(?P<target>.+)$")
-_CREDENTIAL = re.compile(r"Credential=(?P<key>[^/,\s]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request")
+_CREDENTIAL = re.compile(
+    r"Credential=(?P<key>[^/,\s]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request")
 
 # API Gateway's own errors: response type -> (status, message, x-amzn-ErrorType).
 GATEWAY_ERRORS = {
@@ -273,10 +274,9 @@ def _json_service(endpoint_prefix: str) -> tuple[str, str] | None:
 class RestApiExecutor:
     """Answers the stage requests of HarnessApp (harness/emulator.py)."""
 
-    def __init__(self, app: Callable, account_id: str, region: str) -> None:
+    def __init__(self, app: Callable, account_id: str) -> None:
         self.app = app  # the whole emulator: integrations call back into it
         self.account_id = account_id
-        self.region = region
 
     # WSGI entry ------------------------------------------------------------------
     def __call__(self, environ: dict, start_response: Callable) -> list[bytes]:
@@ -319,8 +319,9 @@ class RestApiExecutor:
         return [data]
 
     def _find(self, api_id: str, stage_name: str) -> tuple[Any, Any, dict] | None:
-        backend = apigateway_backends[self.account_id][self.region]
-        api = backend.apis.get(api_id)
+        # The URL names no region: the API is looked for in every region in use.
+        api = next((backend.apis[api_id] for backend in apigateway_backends[self.account_id].values()
+                    if api_id in backend.apis), None)
         stage = api.stages.get(stage_name) if api else None
         if stage is None:
             return None
@@ -440,7 +441,8 @@ class RestApiExecutor:
         target_prefix, json_version = service
         stamp = time.strftime("%Y%m%d", time.gmtime())
         environ = EnvironBuilder(
-            method="POST", path="/", data=payload.encode(), base_url=f"https://{uri['service']}.{uri['region']}.amazonaws.com",
+            method="POST", path="/", data=payload.encode(),
+            base_url=f"https://{uri['service']}.{uri['region']}.amazonaws.com",
             headers={
                 "X-Amz-Target": f"{target_prefix}.{uri['target']}",
                 "Content-Type": f"application/x-amz-json-{json_version}",
@@ -489,8 +491,8 @@ class RestApiExecutor:
         return status, headers, render(template, "", context)
 
     # Logs -------------------------------------------------------------------------------
-    def _put_log_line(self, group: str, stream: str, line: str) -> None:
-        logs = logs_backends[self.account_id][self.region]
+    def _put_log_line(self, region: str, group: str, stream: str, line: str) -> None:
+        logs = logs_backends[self.account_id][region]
         if group not in logs.groups:
             return  # AWS drops the line too when the group is gone
         if stream not in logs.groups[group].streams:
@@ -502,8 +504,8 @@ class RestApiExecutor:
         the group AWS writes execution logs to (only these lines are emulated)."""
         levels = {settings.get("loggingLevel") for settings in (stage.method_settings or {}).values()}
         if "executionLog" in context and levels & {"ERROR", "INFO"}:
-            self._put_log_line(f"API-Gateway-Execution-Logs_{api.id}/{stage.name}", context["requestId"],
-                               f"({context['requestId']}) {context['executionLog']}")
+            self._put_log_line(api.region_name, f"API-Gateway-Execution-Logs_{api.id}/{stage.name}",
+                               context["requestId"], f"({context['requestId']}) {context['executionLog']}")
 
     def _access_log(self, api: Any, stage: Any, context: dict) -> None:
         settings = stage.access_log_settings or {}
@@ -519,4 +521,4 @@ class RestApiExecutor:
             return "-" if found in (None, "") else str(found)
 
         line = re.sub(r"\$context\.([A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*)", value, log_format)
-        self._put_log_line(group, f"{api.id}-{stage.name}", line)
+        self._put_log_line(api.region_name, group, f"{api.id}-{stage.name}", line)

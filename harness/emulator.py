@@ -54,7 +54,7 @@ class HarnessApp:
         self.region = region
         self._first_seen: dict[str, str] = {}
         # REST API stages; their AWS integrations call back into this application.
-        self.rest_apis = api_gateway.RestApiExecutor(self, DEFAULT_ACCOUNT_ID, region)
+        self.rest_apis = api_gateway.RestApiExecutor(self, DEFAULT_ACCOUNT_ID)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import uuid
 
+import boto3
 import pytest
 import requests
 from botocore.auth import SigV4Auth
@@ -241,3 +242,19 @@ def test_an_unknown_stage_is_not_found(emulator):
                            timeout=30)
 
     assert answer.status_code == 404
+
+
+def test_an_api_of_another_region_is_served_too(emulator):
+    """The stage's URL names no region: a stack deployed to eu-west-1 is found."""
+    gateway = boto3.client("apigateway", endpoint_url=emulator.endpoint_url, region_name="eu-west-1",
+                           aws_access_key_id="testing", aws_secret_access_key="testing")
+    api = gateway.create_rest_api(name=f"elsewhere-{uuid.uuid4().hex[:8]}")["id"]
+    root = gateway.get_resources(restApiId=api)["items"][0]["id"]
+    gateway.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    gateway.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="MOCK")
+    gateway.create_stage(restApiId=api, stageName="test", deploymentId=gateway.create_deployment(restApiId=api)["id"])
+
+    answer = requests.post(f"{emulator.endpoint_url}/restapis/{api}/test/_user_request_/nothing", data=b"{}",
+                           timeout=30)
+
+    assert (answer.status_code, answer.json()) == (403, {"message": "Missing Authentication Token"})  # no route
