@@ -24,6 +24,14 @@ locals {
     release_inventory_function = "${var.name_prefix}-release-inventory"
     charge_payment_function    = "${var.name_prefix}-charge-payment"
     refund_payment_function    = "${var.name_prefix}-refund-payment"
+    # Ingress (ingress.tf) and alarms (alarms.tf).
+    api                      = "${var.name_prefix}-api"
+    api_role                 = "${var.name_prefix}-api-start-executions"
+    api_access_log_group     = "/aws/apigateway/${var.name_prefix}-api-access"
+    api_kms_key_alias        = "alias/${var.name_prefix}-api"
+    api_account_logging_role = "${var.name_prefix}-apigateway-cloudwatch-logs"
+    alarm_topic              = "${var.name_prefix}-alarms"
+    alarms_kms_key_alias     = "alias/${var.name_prefix}-alarms"
   }
 }
 

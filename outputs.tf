@@ -58,3 +58,13 @@ output "payments_table_name" {
   description = "DynamoDB table of the (fake) payment provider's ledger: charges and refunds per order."
   value       = module.payments_table.name
 }
+
+output "api_url" {
+  description = "Base URL of the API's stage: POST <api_url>/notifications or <api_url>/orders (SigV4-signed). Null when ingress_enabled is false."
+  value       = one(module.ingress[*].invoke_url)
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic every alarm notifies, when it fires and when it recovers: subscribe operators to it."
+  value       = module.alarms.topic_arn
+}

@@ -289,3 +289,151 @@ variable "lambda_packages_dir" {
   type        = string
   default     = null
 }
+
+# Ingress (ingress.tf, docs/ingress.md) ------------------------------------------
+
+variable "ingress_enabled" {
+  description = "Create the API Gateway REST API whose routes (POST /notifications, POST /orders) start the workflows. Off: start executions with StartExecution only."
+  type        = bool
+  default     = true
+}
+
+variable "ingress_stage_name" {
+  description = "Stage of the API: the last part of api_url."
+  type        = string
+  default     = "v1"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,128}$", var.ingress_stage_name))
+    error_message = "ingress_stage_name must be 1-128 letters, digits, hyphens or underscores."
+  }
+}
+
+variable "ingress_throttling_burst_limit" {
+  description = "Requests the API accepts at once (all routes together) before it answers 429."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.ingress_throttling_burst_limit >= 0 && floor(var.ingress_throttling_burst_limit) == var.ingress_throttling_burst_limit
+    error_message = "ingress_throttling_burst_limit must be a whole number, at least 0."
+  }
+}
+
+variable "ingress_throttling_rate_limit" {
+  description = "Requests per second the API accepts in the long run (all routes together) before it answers 429."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.ingress_throttling_rate_limit >= 0
+    error_message = "ingress_throttling_rate_limit must not be negative."
+  }
+}
+
+variable "ingress_manage_account_logging_role" {
+  description = "Create the role API Gateway logs to CloudWatch with and set it in the account's API Gateway settings (one per account and region). Turn it off where the account already has one."
+  type        = bool
+  default     = true
+}
+
+# Alarms (alarms.tf, docs/ingress.md) ----------------------------------------------
+
+variable "alarm_period_seconds" {
+  description = "Period of every alarm's statistic, in seconds."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = contains([10, 30], var.alarm_period_seconds) || (var.alarm_period_seconds >= 60 && var.alarm_period_seconds % 60 == 0)
+    error_message = "alarm_period_seconds must be 10, 30 or a multiple of 60 (a CloudWatch rule)."
+  }
+}
+
+variable "alarm_evaluation_periods" {
+  description = "Consecutive periods an alarm's threshold must be crossed before it notifies."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.alarm_evaluation_periods >= 1 && floor(var.alarm_evaluation_periods) == var.alarm_evaluation_periods
+    error_message = "alarm_evaluation_periods must be a whole number, at least 1."
+  }
+}
+
+variable "alarm_executions_failed_threshold" {
+  description = "Failed executions of one state machine per period that fire its alarm. Refusals count too (a declined card fails its order), hence more than 1."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.alarm_executions_failed_threshold >= 1
+    error_message = "alarm_executions_failed_threshold must be at least 1."
+  }
+}
+
+variable "alarm_executions_timed_out_threshold" {
+  description = "Timed-out executions of one state machine per period that fire its alarm."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.alarm_executions_timed_out_threshold >= 1
+    error_message = "alarm_executions_timed_out_threshold must be at least 1."
+  }
+}
+
+variable "alarm_executions_throttled_threshold" {
+  description = "Throttled state transitions of one state machine per period that fire its alarm."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.alarm_executions_throttled_threshold >= 1
+    error_message = "alarm_executions_throttled_threshold must be at least 1."
+  }
+}
+
+variable "alarm_function_errors_threshold" {
+  description = "Errors of one order function per period that fire its alarm. Business refusals are function errors too (InvalidOrder, OutOfStock, PaymentDeclined), hence more than 1."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.alarm_function_errors_threshold >= 1
+    error_message = "alarm_function_errors_threshold must be at least 1."
+  }
+}
+
+variable "alarm_function_throttles_threshold" {
+  description = "Throttled invocations of one order function per period that fire its alarm."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.alarm_function_throttles_threshold >= 1
+    error_message = "alarm_function_throttles_threshold must be at least 1."
+  }
+}
+
+variable "alarm_function_concurrency_percent" {
+  description = "Concurrent executions of one order function, in percent of lambda_reserved_concurrency (rounded up), that fire its alarm: a runaway flow is about to be throttled."
+  type        = number
+  default     = 80
+
+  validation {
+    condition     = var.alarm_function_concurrency_percent > 0 && var.alarm_function_concurrency_percent <= 100
+    error_message = "alarm_function_concurrency_percent must be above 0 and at most 100."
+  }
+}
+
+variable "alarm_notifications_failed_threshold" {
+  description = "Notifications that ended FAILED (nothing delivered) per period, all delivery modes together, that fire the alarm."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.alarm_notifications_failed_threshold >= 1
+    error_message = "alarm_notifications_failed_threshold must be at least 1."
+  }
+}

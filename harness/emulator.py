@@ -8,6 +8,8 @@ test_delivery_endpoints.py pins the shapes):
                                       (?accountId= &region= &phoneNumber=)
   GET|DELETE /_aws/ses                emails sent through SES v1 or v2 (?id= &email= filters on Source)
   GET|POST|DELETE /_harness/faults    fault rules (see harness/faults.py)
+  ANY /restapis/<api id>/<stage>/_user_request_/<path>
+                                      a REST API's stage, executed (harness/api_gateway.py)
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
 from werkzeug.serving import make_server
 
-from . import acceleration, fidelity, lambda_seam, provider_api
+from . import acceleration, api_gateway, fidelity, lambda_seam, provider_api
 from .faults import FaultInjector, rules_from_json
 
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -51,10 +53,14 @@ class HarnessApp:
         self.faults = faults
         self.region = region
         self._first_seen: dict[str, str] = {}
+        # REST API stages; their AWS integrations call back into this application.
+        self.rest_apis = api_gateway.RestApiExecutor(self, DEFAULT_ACCOUNT_ID)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
+        if api_gateway.STAGE_PATH.match(path):
+            return self.rest_apis(environ, start_response)
         routes = {
             "/_aws/sns/sms-messages": self._sms,
             "/_aws/ses": self._emails,
@@ -195,6 +201,7 @@ class EmbeddedEmulator:
         os.environ["HARNESS_EMULATOR_RUNNING"] = "1"
         fidelity.apply_all()
         provider_api.apply_all()  # what the Terraform AWS provider calls
+        api_gateway.install()  # stages serve the deployment they point at
         lambda_seam.install(self.endpoint_url)  # Lambda functions run in local processes, not Docker
         self._server.start()
         if self.accelerated:

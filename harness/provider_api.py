@@ -10,10 +10,14 @@ it relies on. They are written so they could be offered to moto as they are.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import json
+import re
 
 from moto.awslambda.models import LambdaFunction
+from moto.iam.aws_managed_policies import aws_managed_policies_data
+from moto.iam.models import AWSManagedPolicy, IAMBackend
 from moto.sqs.models import Queue
 from moto.stepfunctions.parser.asl.static_analyser.express_static_analyser import ExpressStaticAnalyser
 from moto.stepfunctions.parser.asl.static_analyser.static_analyser import StaticAnalyser
@@ -63,6 +67,10 @@ def answer_validate_state_machine_definition() -> None:
     StepFunctionResponse.validate_state_machine_definition = validate_state_machine_definition
 
 
+def _epoch_seconds(moment):
+    return moment.timestamp() if isinstance(moment, datetime.datetime) else moment
+
+
 def answer_list_state_machine_versions() -> None:
     """Not in any moto release; the provider (>= 5.11) reads versions on every refresh."""
     if hasattr(StepFunctionResponse, "list_state_machine_versions"):
@@ -70,7 +78,8 @@ def answer_list_state_machine_versions() -> None:
 
     def list_state_machine_versions(self):
         machine = self.stepfunction_backend.describe_state_machine(self._get_param("stateMachineArn"))
-        versions = [{"stateMachineVersionArn": v.arn, "creationDate": v.creation_date.timestamp()}
+        # creationDate is a timestamp: epoch seconds in AWS's JSON protocol.
+        versions = [{"stateMachineVersionArn": v.arn, "creationDate": _epoch_seconds(v.creation_date)}
                     for v in sorted(machine.versions.values(), key=lambda v: -v.version)]
         return json.dumps({"stateMachineVersions": versions})
 
@@ -153,9 +162,47 @@ def lambda_functions_keep_their_logging_config() -> None:
     LambdaFunction.update_configuration = update_with_logging
 
 
+_AWS_MANAGED_POLICY = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/(?:.*/)?(?P<name>[^/]+)$")
+
+
+def aws_managed_policies_on_demand() -> None:
+    """AWS managed policies exist in every account (the API Gateway logging role
+    attaches AmazonAPIGatewayPushToCloudWatchLogs); moto creates them only with
+    MOTO_IAM_LOAD_MANAGED_POLICIES, all 1,500 of them (0.7 s per account). The
+    one asked for is created from moto's own copy of AWS's data on first use."""
+    if getattr(IAMBackend.attach_role_policy, "loads_managed_policies", False):
+        return
+    catalogue: dict = {}
+
+    def ensure(backend: IAMBackend, policy_arn: str) -> None:
+        match = _AWS_MANAGED_POLICY.match(policy_arn or "")
+        if not match or policy_arn in backend.managed_policies:
+            return
+        if not catalogue:
+            catalogue.update(json.loads(aws_managed_policies_data))
+        data = catalogue.get(match["name"])
+        if data is None:
+            return
+        policy = AWSManagedPolicy.from_data(match["name"], backend.account_id, backend.region_name, data)
+        if policy.arn == policy_arn:
+            backend.managed_policies[policy.arn] = policy
+
+    def loading(method):
+        def with_policy(self, policy_arn, *args, **kwargs):
+            ensure(self, policy_arn)
+            return method(self, policy_arn, *args, **kwargs)
+
+        with_policy.loads_managed_policies = True
+        return with_policy
+
+    for name in ("attach_role_policy", "get_policy", "get_policy_version", "list_policy_versions"):
+        setattr(IAMBackend, name, loading(getattr(IAMBackend, name)))
+
+
 def apply_all() -> None:
     answer_validate_state_machine_definition()
     answer_list_state_machine_versions()
     queue_redrive_attributes_as_aws_returns_them()
     lambda_functions_keep_their_logging_config()
     set_queue_attributes_keeps_the_policy()
+    aws_managed_policies_on_demand()

@@ -40,12 +40,16 @@ def main(argv: list[str] | None = None) -> int:
         seed_stock(emulator.client("dynamodb"), outputs.stock_table_name, TEST_CATALOGUE)
         outputs.write(args.outputs)
         url = emulator.endpoint_url
+        api = "" if not outputs.api_url else f"""
+  curl -X POST "{outputs.api_url}/notifications" \\
+      --aws-sigv4 "aws:amz:{outputs.region}:execute-api" --user testing:testing -H 'Content-Type: application/json' \\
+      -d '{{"notification_id": "n-1", "delivery_mode": "text", "message_content": "hi", "user_phone": "+14155550100"}}'"""
         print(f"""{deployment.apply_summary}
 Stack deployed on the embedded emulator at {url}; outputs in {args.outputs}.
   terraform -chdir={args.workdir} output     # the same outputs, from Terraform's state
   make plan                                  # plan against it: exits 0 when nothing would change
 
-  export AWS_ENDPOINT_URL={url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION={outputs.region}
+  export AWS_ENDPOINT_URL={url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION={outputs.region}{api}
   aws stepfunctions start-execution --state-machine-arn {outputs.notification_state_machine_arn} \\
       --input '{{"delivery_mode": "text", "message_content": "hi", "user_phone": "+14155550100"}}'
   curl {url}/_aws/sns/sms-messages      # SMS delivered

@@ -5,7 +5,7 @@ Tests, `make up`, `make demo` and `make bench` all deploy through `deploy()`."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -30,6 +30,8 @@ class StackOutputs:
     orders_table_name: str | None = None
     stock_table_name: str | None = None
     payments_table_name: str | None = None
+    api_url: str | None = None  # null with ingress_enabled = false
+    alarm_topic_arn: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -45,7 +47,9 @@ class StackOutputs:
     def from_terraform(cls, outputs: Mapping[str, Any], endpoint_url: str | None = None) -> "StackOutputs":
         """From `terraform output -json` (values wrapped in {"value": ...}) or plain values."""
         plain = {k: (v["value"] if isinstance(v, dict) and "value" in v else v) for k, v in outputs.items()}
-        fields = {name: plain[name] for name in cls.__dataclass_fields__ if name != "endpoint_url"}
+        # Terraform keeps no output whose value is null (api_url without ingress).
+        fields = {name: plain[name] if spec.default is MISSING else plain.get(name)
+                  for name, spec in cls.__dataclass_fields__.items() if name != "endpoint_url"}
         return cls(**fields, endpoint_url=endpoint_url)
 
 

@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 MIRRORED = ["*.tf", "modules", "definitions"]
 OVERRIDE = "emulator_override.tf"
 # Every service the stack and its tests call. Names are the provider's `endpoints` arguments.
-ENDPOINT_SERVICES = ["cloudwatch", "dynamodb", "iam", "kms", "lambda", "logs", "ses", "sesv2", "sfn", "sns", "sqs",
-                     "sts"]
+ENDPOINT_SERVICES = ["apigateway", "cloudwatch", "dynamodb", "iam", "kms", "lambda", "logs", "ses", "sesv2", "sfn",
+                     "sns", "sqs", "sts"]
 
 
 # Independent resources are created together: the provider's own waiters (Lambda
@@ -52,8 +52,13 @@ def terraform_binary() -> str:
     return binary
 
 
+# An invoke URL's API id and stage, as a Terraform replace() pattern (between slashes).
+INVOKE_URL_PATTERN = r"/^https://([^.]+)\\.execute-api\\.[^/]+/([^/]+)$/"
+
+
 def provider_override(endpoint_url: str) -> str:
-    """The provider block terraform-local writes, for any LocalStack-compatible endpoint."""
+    """The provider block terraform-local writes, for any LocalStack-compatible endpoint,
+    and the root module's api_url as the emulator serves the stage."""
     endpoints = "\n".join(f'    {name:<10} = "{endpoint_url}"' for name in ENDPOINT_SERVICES)
     return f"""# Written by harness/tfrun.py: points the AWS provider at {endpoint_url}.
 provider "aws" {{
@@ -67,6 +72,14 @@ provider "aws" {{
   endpoints {{
 {endpoints}
   }}
+}}
+
+# The stage's URL where an emulator serves it. AWS's invoke URL,
+# https://<api id>.execute-api.<region>.amazonaws.com/<stage>, names a host only
+# AWS resolves; emulators serve the stage at LocalStack's path instead
+# (the embedded one: harness/api_gateway.py).
+output "api_url" {{
+  value = one([for url in module.ingress[*].invoke_url : replace(url, "{INVOKE_URL_PATTERN}", "{endpoint_url}/restapis/$1/$2/_user_request_")])
 }}
 """
 

@@ -101,6 +101,26 @@ data "aws_iam_policy_document" "this" {
 
   # SNS needs no statement here: the topic's publisher (the state machine
   # role) is in this account and gets kms:GenerateDataKey/Decrypt from IAM.
+
+  # An AWS service that publishes to a topic this key encrypts (CloudWatch
+  # alarms) is no IAM principal of the account: the key policy names it, as
+  # AWS documents, without conditions the service does not send. Give such a
+  # service a key of its own, so this is all it can use it for.
+  # https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html
+  dynamic "statement" {
+    for_each = length(var.publishing_services) > 0 ? [var.publishing_services] : []
+
+    content {
+      sid       = "PublishToEncryptedTopics"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey*"]
+      resources = ["*"]
+
+      principals {
+        type        = "Service"
+        identifiers = statement.value
+      }
+    }
+  }
 }
 
 resource "aws_kms_key" "this" {

@@ -30,6 +30,12 @@ variable "log_group_names" {
   default     = []
 }
 
+variable "publishing_services" {
+  description = "AWS service principals (e.g. cloudwatch.amazonaws.com) that publish to an SNS topic the key encrypts."
+  type        = list(string)
+  default     = []
+}
+
 variable "tags" {
   description = "Tags for the key."
   type        = map(string)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+import requests
 
 from harness.emulator import free_port
 from harness.tfrun import ROOT
@@ -46,6 +47,24 @@ def test_make_up_serves_the_stack_for_aws_cli_users(tmp_path):
                       timeout=60)
         assert status == "SUCCEEDED"
 
+        # AND the README's curl, starting from the API, answers 202 and the SMS arrives
+        body = {"notification_id": f"n-{port}", "delivery_mode": "text", "message_content": "hi from curl",
+                "user_phone": "+14155550199"}
+        curl = subprocess.run(
+            ["curl", "-s", "-X", "POST", f"{outputs['api_url']}/notifications", "--aws-sigv4",
+             f"aws:amz:{outputs['region']}:execute-api", "--user", "testing:testing",
+             "-H", "Content-Type: application/json", "-d", json.dumps(body), "-w", "\n%{http_code}"],
+            capture_output=True, text=True, timeout=60, check=True)
+        answer, code = curl.stdout.rsplit("\n", 1)
+        assert code == "202", curl.stdout
+        assert json.loads(answer)["notification_id"] == body["notification_id"]
+        status = poll(lambda: (s := sfn.describe_execution(executionArn=json.loads(answer)["executionArn"])[
+            "status"]) != "RUNNING" and s, timeout=60)
+        assert status == "SUCCEEDED"
+        sms = requests.get(f"{outputs['endpoint_url']}/_aws/sns/sms-messages",
+                           params={"phoneNumber": body["user_phone"]}, timeout=10).json()["sms_messages"]
+        assert [m["Message"] for m in sms[body["user_phone"]]] == ["hi from curl"]
+
         # AND `make plan` against it finds nothing to change, and Terraform's own outputs agree
         plan = subprocess.run([sys.executable, "-m", "harness.plan", "--port", str(port)], cwd=tmp_path, env=ENV,
                               capture_output=True, text=True, timeout=300)
@@ -61,6 +80,7 @@ def test_make_up_serves_the_stack_for_aws_cli_users(tmp_path):
         output, _ = server.communicate(timeout=60)
     assert server.returncode == 0, output
     assert "aws stepfunctions start-execution" in output
+    assert f"curl -X POST \"{outputs['api_url']}/notifications\"" in output
     # AND once it has stopped, no outputs file points at the dead endpoint
     assert not outputs_file.exists()
 

@@ -7,6 +7,7 @@ import json
 import uuid
 from pathlib import Path
 
+import botocore.exceptions
 import pytest
 
 from harness.provider_api import validation_diagnostics
@@ -14,6 +15,8 @@ from harness.provider_api import validation_diagnostics
 pytestmark = pytest.mark.backends("embedded", reason="checks the embedded emulator's answers")
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PASS = {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
+ASSUME = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
 
 
 def unique(name: str) -> str:
@@ -98,3 +101,30 @@ def test_lambda_functions_keep_their_logging_config(emulator):
         assert client.get_function_configuration(FunctionName=name)["LoggingConfig"]["LogFormat"] == "Text"
     finally:
         client.delete_function(FunctionName=name)
+
+
+def test_an_aws_managed_policy_can_be_attached_and_read(emulator):
+    """The API Gateway logging role attaches AWS's AmazonAPIGatewayPushToCloudWatchLogs."""
+    iam = emulator.client("iam")
+    arn = "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+    role = unique("apigw-logs")
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=ASSUME)
+
+    iam.attach_role_policy(RoleName=role, PolicyArn=arn)
+
+    assert [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]] == [arn]
+    policy = iam.get_policy(PolicyArn=arn)["Policy"]
+    document = iam.get_policy_version(PolicyArn=arn, VersionId=policy["DefaultVersionId"])["PolicyVersion"]
+    actions = document["Document"]["Statement"][0]["Action"]
+    assert "logs:PutLogEvents" in actions
+
+
+def test_a_policy_aws_does_not_have_is_still_no_such_entity(emulator):
+    iam = emulator.client("iam")
+    role = unique("nothing")
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=ASSUME)
+
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        iam.attach_role_policy(RoleName=role, PolicyArn="arn:aws:iam::aws:policy/NoSuchPolicyAnywhere")
+
+    assert refused.value.response["Error"]["Code"] == "NoSuchEntity"
