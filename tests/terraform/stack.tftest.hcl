@@ -88,6 +88,13 @@ run "every_name_follows_name_prefix" {
       release_inventory_function = "acme-prod-release-inventory"
       charge_payment_function    = "acme-prod-charge-payment"
       refund_payment_function    = "acme-prod-refund-payment"
+      api                        = "acme-prod-api"
+      api_role                   = "acme-prod-api-start-executions"
+      api_access_log_group       = "/aws/apigateway/acme-prod-api-access"
+      api_kms_key_alias          = "alias/acme-prod-api"
+      api_account_logging_role   = "acme-prod-apigateway-cloudwatch-logs"
+      alarm_topic                = "acme-prod-alarms"
+      alarms_kms_key_alias       = "alias/acme-prod-alarms"
     })
     error_message = "Resource names: ${jsonencode(local.names)}"
   }
