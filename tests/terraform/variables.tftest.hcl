@@ -55,8 +55,12 @@ run "every_variable_at_its_lower_edge" {
     condition = (
       local.notification_definition_vars.task_timeout_seconds == 1 &&
       jsondecode(local.notification_definition_vars.service_retry) == {
-        ErrorEquals = ["States.ALL"], IntervalSeconds = 1, BackoffRate = 1, MaxDelaySeconds = 1, MaxAttempts = 0,
-        JitterStrategy = "FULL"
+        ErrorEquals     = ["States.ALL"]
+        IntervalSeconds = 1
+        BackoffRate     = 1
+        MaxDelaySeconds = 1
+        MaxAttempts     = 0
+        JitterStrategy  = "FULL"
       } &&
       jsondecode(local.notification_definition_vars.sms_retry).MaxAttempts == 0 &&
       jsondecode(local.notification_definition_vars.email_retry).MaxAttempts == 0 &&
@@ -71,8 +75,12 @@ run "every_variable_at_its_lower_edge" {
       local.order_definition_vars.approval_timeout_seconds == 2 &&
       local.order_definition_vars.approval_heartbeat_seconds == 1 &&
       jsondecode(local.order_definition_vars.payment_retry) == {
-        ErrorEquals = ["PaymentTransientError", "Sandbox.Timedout", "States.Timeout"], IntervalSeconds = 1,
-        BackoffRate = 1, MaxDelaySeconds = 1, MaxAttempts = 0, JitterStrategy = "FULL"
+        ErrorEquals     = ["PaymentTransientError", "Sandbox.Timedout", "States.Timeout"]
+        IntervalSeconds = 1
+        BackoffRate     = 1
+        MaxDelaySeconds = 1
+        MaxAttempts     = 0
+        JitterStrategy  = "FULL"
       } &&
       jsondecode(local.order_definition_vars.lambda_retry).MaxAttempts == 0 &&
       local.order_definition_vars.lambda_task_timeout_seconds == 6 &&
