@@ -39,3 +39,27 @@ locals {
   # Zips built before plan by scripts/package_lambdas.py (`make package`).
   lambda_packages_dir = coalesce(var.lambda_packages_dir, "${path.root}/build/lambdas")
 }
+
+# Retriers both definitions repeat, rendered once here as JSON and inserted
+# whole by templatefile() ("Retry": [${lambda_retry}]). Each one that retries
+# backs off exponentially, capped, with full jitter (harness/definition_rules.py).
+locals {
+  retry_backoff = {
+    IntervalSeconds = var.retry_interval_seconds
+    BackoffRate     = var.retry_backoff_rate
+    MaxDelaySeconds = var.retry_max_delay_seconds
+    JitterStrategy  = "FULL"
+  }
+  # Any error of a bookkeeping call (a table write, an event, a metric), after
+  # the errors a state names as permanent.
+  service_retry = jsonencode(merge(local.retry_backoff, {
+    ErrorEquals = ["States.ALL"]
+    MaxAttempts = var.service_max_attempts
+  }))
+  # A table write that cannot succeed by trying again: the condition failed,
+  # the table is missing or the write is denied.
+  dynamodb_no_retry = jsonencode({
+    ErrorEquals = ["DynamoDB.ConditionalCheckFailedException", "DynamoDB.ResourceNotFoundException", "DynamoDB.AccessDeniedException"]
+    MaxAttempts = 0
+  })
+}

@@ -35,19 +35,19 @@ module "email_identity" {
 # A harness test compares these keys with the template's placeholders.
 locals {
   notification_definition_vars = {
-    status_table_name       = module.status_table.name
-    events_topic_arn        = module.events_topic.arn
-    sender_email            = var.sender_email
-    default_email_subject   = var.default_email_subject
-    metric_namespace        = var.metric_namespace
-    task_timeout_seconds    = var.task_timeout_seconds
-    retry_interval_seconds  = var.retry_interval_seconds
-    retry_backoff_rate      = var.retry_backoff_rate
-    retry_max_delay_seconds = var.retry_max_delay_seconds
-    sms_max_attempts        = var.sms_max_attempts
-    email_max_attempts      = var.email_max_attempts
-    service_max_attempts    = var.service_max_attempts
-    record_ttl_seconds      = var.record_ttl_days * 86400
+    status_table_name     = module.status_table.name
+    events_topic_arn      = module.events_topic.arn
+    sender_email          = var.sender_email
+    default_email_subject = var.default_email_subject
+    metric_namespace      = var.metric_namespace
+    task_timeout_seconds  = var.task_timeout_seconds
+    record_ttl_seconds    = var.record_ttl_days * 86400
+    # The retriers (locals.tf has the shared ones), each inserted whole.
+    service_retry     = local.service_retry
+    dynamodb_no_retry = local.dynamodb_no_retry
+    # Each channel: any error its permanent ones leave, with the channel's attempts.
+    sms_retry   = jsonencode(merge(local.retry_backoff, { ErrorEquals = ["States.ALL"], MaxAttempts = var.sms_max_attempts }))
+    email_retry = jsonencode(merge(local.retry_backoff, { ErrorEquals = ["States.ALL"], MaxAttempts = var.email_max_attempts }))
   }
 }
 

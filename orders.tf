@@ -204,17 +204,31 @@ locals {
     approval_threshold_cents       = var.approval_threshold_cents
     approval_timeout_seconds       = var.approval_timeout_seconds
     approval_heartbeat_seconds     = var.approval_heartbeat_seconds
-    payment_max_attempts           = var.payment_max_attempts
-    payment_retry_interval_seconds = var.payment_retry_interval_seconds
-    retry_interval_seconds         = var.retry_interval_seconds
-    retry_backoff_rate             = var.retry_backoff_rate
-    retry_max_delay_seconds        = var.retry_max_delay_seconds
-    service_max_attempts           = var.service_max_attempts
     task_timeout_seconds           = var.task_timeout_seconds
     # The Task waits a little longer than Lambda lets the function run, so a
     # slow function fails as Sandbox.Timedout (retried for the charge), not States.Timeout.
     lambda_task_timeout_seconds  = var.lambda_timeout_seconds + 5
     notification_timeout_seconds = var.order_notification_timeout_seconds
+    # The retriers (locals.tf has the shared ones), each inserted whole.
+    service_retry     = local.service_retry
+    dynamodb_no_retry = local.dynamodb_no_retry
+    # Every function Task: Lambda's own transient errors, not the function's.
+    lambda_retry = jsonencode(merge(local.retry_backoff, {
+      ErrorEquals = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"]
+      MaxAttempts = var.service_max_attempts
+    }))
+    # The charge and the refund: the provider's transient error, or a call
+    # that timed out (idempotent per order, so a retry never charges twice).
+    payment_retry = jsonencode(merge(local.retry_backoff, {
+      ErrorEquals     = ["PaymentTransientError", "Sandbox.Timedout", "States.Timeout"]
+      IntervalSeconds = var.payment_retry_interval_seconds
+      MaxAttempts     = var.payment_max_attempts
+    }))
+    # The notice: only when the account's limit of running executions is reached.
+    execution_limit_retry = jsonencode(merge(local.retry_backoff, {
+      ErrorEquals = ["StepFunctions.ExecutionLimitExceededException"]
+      MaxAttempts = var.service_max_attempts
+    }))
   }
 }
 

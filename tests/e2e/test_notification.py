@@ -14,21 +14,16 @@ import re
 import pytest
 
 from harness.faults import FaultRule
+# The expected state paths (tests/e2e/paths.py), under this file's short names.
+from tests.e2e.paths import NOTIFICATION_BRANCHES as SENT_BRANCHES
+from tests.e2e.paths import NOTIFICATION_INVALID_MODE
+from tests.e2e.paths import NOTIFICATION_RECORD as RECORD
+from tests.e2e.paths import NOTIFICATION_REPORT as REPORT
+from tests.e2e.paths import NOTIFICATION_VALIDATION as VALIDATION
+from tests.e2e.paths import assert_notification_path as assert_path
 
 pytestmark = pytest.mark.e2e
 
-VALIDATION = {
-    "text": ["CheckCommonFields", "CheckPhone"],
-    "mail": ["CheckCommonFields", "CheckEmail"],
-    "dual": ["CheckCommonFields", "CheckPhone", "CheckEmail"],
-}
-RECORD = ["PrepareRequest", "NormalizeRequest", "CheckOptionalFields", "RecordRequest", "DeliverChannels"]
-SENT_BRANCHES = {
-    "text": {"IsSmsRequested", "SendSms", "IsEmailRequested", "SkipEmail"},
-    "mail": {"IsSmsRequested", "SkipSms", "IsEmailRequested", "SendEmail"},
-    "dual": {"IsSmsRequested", "SendSms", "IsEmailRequested", "SendEmail"},
-}
-REPORT = ["RecordOutcome", "PublishOutcomeEvent", "PutOutcomeMetric", "CheckDelivered"]
 CHANNELS = {"text": {"sms"}, "mail": {"email"}, "dual": {"sms", "email"}}
 # How AWS renders $$.Execution.StartTime and $$.State.EnteredTime, and so every timestamp of a record.
 AWS_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
@@ -43,15 +38,6 @@ def request_for(mode: str, recipient: dict, **extra) -> dict:
         request["user_email"] = recipient["user_email"]
     request.update(extra)
     return request
-
-
-def assert_path(execution, *, before: list[str], branches: set[str], after: list[str]) -> None:
-    """Branch states interleave in any order, so they are compared as a set."""
-    path = execution.path
-    split = len(before)
-    assert path[:split] == before, execution.describe()
-    assert set(path[split:len(path) - len(after)]) == branches, execution.describe()
-    assert path[len(path) - len(after):] == after, execution.describe()
 
 
 def assert_nothing_sent(observer, recipient: dict) -> None:
@@ -209,7 +195,7 @@ def test_unknown_or_missing_mode_fails_with_invalid_delivery_mode(observer, reci
 
     assert execution.status == "FAILED", execution.describe()
     assert execution.error == "InvalidDeliveryMode"
-    assert execution.path == ["CheckCommonFields", "RejectDeliveryMode"]
+    assert execution.path == NOTIFICATION_INVALID_MODE
     assert observer.record(recipient["notification_id"]) is None
     assert_nothing_sent(observer, recipient)
 

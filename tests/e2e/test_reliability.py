@@ -22,6 +22,7 @@ import pytest
 from harness.definition_rules import iter_states
 from harness.faults import FaultRule
 from harness.orders import OrderObserver, seed_stock
+from tests.e2e.paths import ORDER_DECIDED_BY, ORDER_REFUND_NOTE
 from tests.e2e.test_notification import CHANNELS, request_for
 from tests.support import order_functions
 
@@ -393,43 +394,50 @@ def record_failure_fails(stack, observer) -> FaultRule:
                      when={"TableName": stack.orders_table_name, "UpdateExpression": expression})
 
 
-# id: (order arguments, faults(observer, function ARNs, stack, order), expected)
+# id: (order arguments, faults(observer, function ARNs, stack, order), expected); "failed" is the
+# state that decides the outcome, "notice" the one that picks the notice's last sentence (tests/e2e/paths.py).
+DECIDED, NOTE = ORDER_DECIDED_BY, ORDER_REFUND_NOTE
 SAGA = {
     "fraud-check-fails": (
         {}, lambda o, f, s, order: [lambda_fails(f, "check_fraud")],
-        {"error": "OrderFailed", "status": "FAILED", "failed": "FraudCheckFailed", "failure_error": "Lambda.ServiceException",
-         "refund": "NOT_CHARGED", "release": "RELEASED", "payment": None, "notice": "NotChargedNotice"}),
+        {"error": "OrderFailed", "status": "FAILED", "failed": DECIDED["fraud check failed"],
+         "failure_error": "Lambda.ServiceException", "refund": "NOT_CHARGED", "release": "RELEASED", "payment": None,
+         "notice": NOTE["NOT_CHARGED"]}),
     "reservation-answer-lost": (
         {}, lambda o, f, s, order: [lambda_fails(f, "reserve_inventory", after=True)],
-        {"error": "OrderFailed", "status": "FAILED", "failed": "ReservationFailed", "failure_error": "Lambda.ServiceException",
-         "refund": "NOT_CHARGED", "release": "RELEASED", "payment": None, "notice": "NotChargedNotice"}),
+        {"error": "OrderFailed", "status": "FAILED", "failed": DECIDED["reservation failed"],
+         "failure_error": "Lambda.ServiceException", "refund": "NOT_CHARGED", "release": "RELEASED", "payment": None,
+         "notice": NOTE["NOT_CHARGED"]}),
     "approval-request-not-sent": (
         {"amount_cents": 150_000}, lambda o, f, s, order: [FaultRule(
             service="sqs", operation="SendMessage", error_code="KmsThrottled", when={"QueueUrl": s.approval_queue_url})],
-        {"error": "OrderFailed", "status": "FAILED", "failed": "ApprovalFailed", "failure_error": None,
-         "refund": "NOT_CHARGED", "release": "RELEASED", "payment": None, "notice": "NotChargedNotice"}),
+        {"error": "OrderFailed", "status": "FAILED", "failed": DECIDED["approval request failed"],
+         "failure_error": None, "refund": "NOT_CHARGED", "release": "RELEASED", "payment": None,
+         "notice": NOTE["NOT_CHARGED"]}),
     "charge-call-fails": (
         {}, lambda o, f, s, order: [lambda_fails(f, "charge_payment")],
-        {"error": "OrderFailed", "status": "FAILED", "failed": "PaymentFailed", "failure_error": "Lambda.ServiceException",
-         "refund": "NOT_CHARGED", "release": "RELEASED", "payment": None, "notice": "NotChargedNotice"}),
+        {"error": "OrderFailed", "status": "FAILED", "failed": DECIDED["charge failed"],
+         "failure_error": "Lambda.ServiceException", "refund": "NOT_CHARGED", "release": "RELEASED", "payment": None,
+         "notice": NOTE["NOT_CHARGED"]}),
     "charge-answer-lost": (
         {}, lambda o, f, s, order: [lambda_fails(f, "charge_payment", after=True)],
-        {"error": "OrderFailed", "status": "FAILED", "failed": "PaymentFailed", "failure_error": "Lambda.ServiceException",
-         "refund": "REFUNDED", "release": "RELEASED", "payment": "REFUNDED", "notice": "RefundedNotice"}),
+        {"error": "OrderFailed", "status": "FAILED", "failed": DECIDED["charge failed"],
+         "failure_error": "Lambda.ServiceException", "refund": "REFUNDED", "release": "RELEASED", "payment": "REFUNDED",
+         "notice": NOTE["REFUNDED"]}),
     "release-fails": (
         {"token": "tok_declined"}, lambda o, f, s, order: [lambda_fails(f, "release_inventory")],
-        {"error": "CompensationFailed", "status": "CANCELLED", "failed": "PaymentWasDeclined",
+        {"error": "CompensationFailed", "status": "CANCELLED", "failed": DECIDED["payment declined"],
          "failure_error": "PaymentDeclined", "refund": "NOT_CHARGED", "release": "FAILED", "payment": "DECLINED",
-         "notice": "NotChargedNotice", "stock_kept": True}),
+         "notice": NOTE["NOT_CHARGED"], "stock_kept": True}),
     "failure-record-fails": (
         {"token": "tok_declined"}, lambda o, f, s, order: [record_failure_fails(s, o)],
-        {"error": "PaymentDeclined", "status": "PENDING", "failed": "PaymentWasDeclined", "failure_error": None,
-         "refund": None, "release": None, "payment": "DECLINED", "notice": "NotChargedNotice"}),
+        {"error": "PaymentDeclined", "status": "PENDING", "failed": DECIDED["payment declined"], "failure_error": None,
+         "refund": None, "release": None, "payment": "DECLINED", "notice": NOTE["NOT_CHARGED"]}),
     "cancellation-notice-fails": (
         {"token": "tok_declined"}, lambda o, f, s, order: [FaultRule(
             service="stepfunctions", operation="StartExecution", error_code="ExecutionLimitExceeded",
             when={"name": f"order-{order['order_id']}-cancelled"})],
-        {"error": "PaymentDeclined", "status": "CANCELLED", "failed": "PaymentWasDeclined",
+        {"error": "PaymentDeclined", "status": "CANCELLED", "failed": DECIDED["payment declined"],
          "failure_error": "PaymentDeclined", "refund": "NOT_CHARGED", "release": "RELEASED", "payment": "DECLINED",
          "notice": None}),
 }

@@ -1,6 +1,9 @@
-"""The emulator corrections the order saga depends on (harness/fidelity.py):
-nested executions through the states:startExecution integration, and the cause
-of SendTaskFailure. A moto upgrade that breaks either fails here."""
+"""What the order saga needs of the emulator: the corrections it depends on
+(harness/fidelity.py: nested executions through the states:startExecution
+integration, the cause of SendTaskFailure, answers to a closed task), and a Fail
+state that takes its error and cause from the state data (ErrorPath, CausePath),
+which moto's interpreter does without a correction. A moto upgrade that breaks
+any of them fails here."""
 
 from __future__ import annotations
 
@@ -17,6 +20,24 @@ def machine(emulator, definition: dict) -> str:
     return emulator.client("stepfunctions").create_state_machine(
         name=f"probe-{uuid.uuid4().hex[:8]}", definition=json.dumps(definition),
         roleArn="arn:aws:iam::123456789012:role/probe")["stateMachineArn"]
+
+
+@pytest.mark.parametrize("outcome", [
+    {"reason": "PaymentDeclined", "cause": "the card was declined"},
+    {"reason": "CompensationFailed", "cause": "refund failed"},
+])
+def test_a_fail_state_takes_its_error_and_cause_from_the_state_data(emulator, stack, outcome):
+    """AWS: ErrorPath and CausePath name the error and the cause with a path into the
+    state's input (the order definition's one Fail state reads $.outcome)."""
+    arn = machine(emulator, {"StartAt": "Decide", "States": {
+        "Decide": {"Type": "Pass", "Parameters": {"reason.$": "$.reason", "cause.$": "$.cause"},
+                   "ResultPath": "$.outcome", "Next": "FailOrder"},
+        "FailOrder": {"Type": "Fail", "ErrorPath": "$.outcome.reason", "CausePath": "$.outcome.cause"}}})
+
+    execution = Observer(stack).run(outcome, state_machine_arn=arn)
+
+    assert execution.path == ["Decide", "FailOrder"], execution.describe()
+    assert (execution.status, execution.error, execution.cause) == ("FAILED", outcome["reason"], outcome["cause"])
 
 
 def test_a_nested_execution_runs_and_reports_in_the_integrations_case(emulator, stack):

@@ -54,28 +54,39 @@ run "every_variable_at_its_lower_edge" {
   assert {
     condition = (
       local.notification_definition_vars.task_timeout_seconds == 1 &&
-      local.notification_definition_vars.retry_interval_seconds == 1 &&
-      local.notification_definition_vars.retry_backoff_rate == 1 &&
-      local.notification_definition_vars.retry_max_delay_seconds == 1 &&
-      local.notification_definition_vars.sms_max_attempts == 0 &&
-      local.notification_definition_vars.email_max_attempts == 0 &&
-      local.notification_definition_vars.service_max_attempts == 0 &&
+      jsondecode(local.notification_definition_vars.service_retry) == {
+        ErrorEquals     = ["States.ALL"]
+        IntervalSeconds = 1
+        BackoffRate     = 1
+        MaxDelaySeconds = 1
+        MaxAttempts     = 0
+        JitterStrategy  = "FULL"
+      } &&
+      jsondecode(local.notification_definition_vars.sms_retry).MaxAttempts == 0 &&
+      jsondecode(local.notification_definition_vars.email_retry).MaxAttempts == 0 &&
       local.notification_definition_vars.record_ttl_seconds == 86400 &&
       local.notification_definition_vars.sender_email == "a@b.c"
     )
-    error_message = "The notification definition must get the edge values (the TTL in seconds)."
+    error_message = "The notification definition must get the edge values (the TTL in seconds, the retriers rendered from the retry variables)."
   }
   assert {
     condition = (
       local.order_definition_vars.approval_threshold_cents == 1 &&
       local.order_definition_vars.approval_timeout_seconds == 2 &&
       local.order_definition_vars.approval_heartbeat_seconds == 1 &&
-      local.order_definition_vars.payment_max_attempts == 0 &&
-      local.order_definition_vars.payment_retry_interval_seconds == 1 &&
+      jsondecode(local.order_definition_vars.payment_retry) == {
+        ErrorEquals     = ["PaymentTransientError", "Sandbox.Timedout", "States.Timeout"]
+        IntervalSeconds = 1
+        BackoffRate     = 1
+        MaxDelaySeconds = 1
+        MaxAttempts     = 0
+        JitterStrategy  = "FULL"
+      } &&
+      jsondecode(local.order_definition_vars.lambda_retry).MaxAttempts == 0 &&
       local.order_definition_vars.lambda_task_timeout_seconds == 6 &&
       local.order_definition_vars.notification_timeout_seconds == 1
     )
-    error_message = "The order definition must get the edge values (the Lambda Task waits 5 s longer than the function)."
+    error_message = "The order definition must get the edge values (the Lambda Task waits 5 s longer than the function; the payment retrier has its own interval and attempts)."
   }
   assert {
     condition     = tostring(local.order_functions.check_fraud.environment.FRAUD_AMOUNT_LIMIT_CENTS) == "1"
@@ -110,9 +121,9 @@ run "every_variable_at_its_upper_edge" {
 
   assert {
     condition = (
-      local.notification_definition_vars.sms_max_attempts == 10 &&
-      local.notification_definition_vars.email_max_attempts == 10 &&
-      local.notification_definition_vars.service_max_attempts == 10 &&
+      jsondecode(local.notification_definition_vars.sms_retry).MaxAttempts == 10 &&
+      jsondecode(local.notification_definition_vars.email_retry).MaxAttempts == 10 &&
+      jsondecode(local.notification_definition_vars.service_retry).MaxAttempts == 10 &&
       local.notification_definition_vars.record_ttl_seconds == 31536000
     )
     error_message = "The notification definition must get the edge values."
@@ -121,7 +132,8 @@ run "every_variable_at_its_upper_edge" {
     condition = (
       local.order_definition_vars.approval_timeout_seconds == 1209600 &&
       local.order_definition_vars.approval_heartbeat_seconds == 1209599 &&
-      local.order_definition_vars.payment_max_attempts == 10 &&
+      jsondecode(local.order_definition_vars.payment_retry).MaxAttempts == 10 &&
+      jsondecode(local.order_definition_vars.execution_limit_retry).MaxAttempts == 10 &&
       local.order_definition_vars.lambda_task_timeout_seconds == 905
     )
     error_message = "The order definition must get the edge values."
