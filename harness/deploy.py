@@ -19,7 +19,7 @@ from . import terraform
 from .emulator import EmbeddedEmulator
 from .expressions import Scope, evaluate
 from .stack import StackOutputs
-from .deploy_orders import deploy_orders
+from . import deploy_orders as orders_deployer  # a module: deploy_orders imports this one too
 
 def policy_document(statements: list[Mapping[str, Any]]) -> dict[str, Any]:
     """IAM JSON for the module's `policy_statements` (what aws_iam_policy_document builds)."""
@@ -71,7 +71,7 @@ class EmbeddedDeployer:
             kms_key_arn=modules["kms_key"]["arn"],
         )
         modules["notification_workflow"] = {"arn": state_machine_arn}
-        orders = deploy_orders(self, modules)  # orders.tf: harness/deploy_orders.py
+        orders = orders_deployer.deploy_orders(self, modules)  # orders.tf: harness/deploy_orders.py
         return StackOutputs(
             notification_state_machine_arn=state_machine_arn,
             status_table_name=modules["status_table"]["name"],

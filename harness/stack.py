@@ -15,6 +15,23 @@ from .tfrun import ROOT, Workspace, plan_changes, plan_variables, state_machine_
 TEST_VARIABLES_FILE = ROOT / "tests" / "test.tfvars.json"
 
 
+def stack_variables(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """variables.tf defaults with overrides applied; unknown names are refused, as by Terraform
+    (for the offline tests; a deployment's own variables are `Deployment.variables`)."""
+    from . import terraform
+
+    variables = dict(terraform.variable_defaults())
+    unknown = set(overrides or {}) - set(variables)
+    if unknown:
+        raise KeyError(f"not variables of the root module: {sorted(unknown)}")
+    variables.update(overrides or {})
+    return variables
+
+
+def variables_for_tests() -> dict[str, Any]:
+    return json.loads(TEST_VARIABLES_FILE.read_text())
+
+
 @dataclass(frozen=True)
 class StackOutputs:
     """The root module's outputs, plus where to reach the stack."""
