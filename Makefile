@@ -20,7 +20,7 @@ export ASL_VALIDATOR_BIN := $(abspath $(ASL_VALIDATOR))
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install tools system-deps package demo up plan bench test test-unit test-e2e localstack-test clean
+.PHONY: help install tools ministack system-deps package demo up plan bench test test-unit test-e2e localstack-test clean
 
 help: ## List the targets
 	@grep -hE '^[a-z][a-z0-9_-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -38,11 +38,21 @@ $(CHECKOV): requirements-tools.txt
 	$(TOOLS)/checkov/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
 	touch $@
 
+# MiniStack pins botocore exactly (conflicting with the project's boto3): a virtualenv of its own,
+# with boto3 for the Lambda functions it runs as local processes (harness/ministack.py).
+MINISTACK := $(TOOLS)/ministack/bin/ministack
+$(MINISTACK): requirements-ministack.txt
+	$(PYTHON) -m venv $(TOOLS)/ministack
+	$(TOOLS)/ministack/bin/pip install --quiet --disable-pip-version-check -r requirements-ministack.txt
+	touch $@
+
+ministack: $(MINISTACK) ## Install the pinned MiniStack (own virtualenv, .tools/ministack) for EMULATOR=ministack and localstack-test
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-tools: $(CHECKOV) node_modules/.installed ## Install the security gate's tools: Checkov (own virtualenv), asl-validator (npm ci)
+tools: $(CHECKOV) node_modules/.installed $(MINISTACK) ## Install the test tools: Checkov and MiniStack (own virtualenvs), asl-validator (npm ci)
 
 # Graphviz draws execution reports; Chromium renders them in a test. Installed with
 # apt when missing and running as root (CI); otherwise those tests skip with a reason.
@@ -66,7 +76,7 @@ package: ## Build the Lambda deployment packages Terraform deploys (build/lambda
 	$(PYTHON) scripts/package_lambdas.py
 
 test: install system-deps tools ## Run every test (what CI runs); the load test can be left out: PYTEST_ARGS='-m "not load"'
-	SECURITY_GATE_REQUIRED=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+	SECURITY_GATE_REQUIRED=1 MINISTACK_REQUIRED=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-unit: install ## Only the tests that need no emulator
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
