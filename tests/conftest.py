@@ -1,6 +1,6 @@
 """Session fixtures: one emulator and one deployed stack for the whole run.
 
-`--backend embedded|localstack|aws` (or STACK_BACKEND) picks where the stack
+`--backend embedded|localstack|ministack|aws` (or STACK_BACKEND) picks where the stack
 is deployed: see tests/backends.py.
 """
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import gaps
 from harness.emulator import EmbeddedEmulator
 from harness.observe import Observer
 from harness.report import GraphvizMissing, report_executions
@@ -26,13 +27,22 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "backends(*names, reason=...): run only on these deploy backends")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test meeting a declared gap of this run's engine (harness/gaps.py) is a strict xfail there."""
+    backend = config.getoption("--backend")
+    for item in items:
+        gap = gaps.gap_for(backend, item.nodeid)
+        if gap is not None:
+            item.add_marker(pytest.mark.xfail(strict=True, reason=gap.reason))
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     backends.skip_unless_supported(item, item.config.getoption("--backend"))
 
 
 @pytest.fixture(scope="session")
 def backend(request: pytest.FixtureRequest) -> str:
-    """Where this run deploys the stack: embedded, localstack or aws."""
+    """Where this run deploys the stack: embedded, localstack, ministack or aws."""
     return request.config.getoption("--backend")
 
 
@@ -44,10 +54,20 @@ def emulator(backend: str):
 
 
 @pytest.fixture(scope="session")
+def ministack_engine(backend: str):
+    """The pinned MiniStack (harness/ministack.py) for a `--backend ministack` session."""
+    if backend != "ministack":
+        pytest.skip(f"MiniStack runs for --backend ministack only, not {backend}")
+    with backends.ministack_server() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
 def deployment(request: pytest.FixtureRequest, backend: str, tmp_path_factory: pytest.TempPathFactory):
     """`terraform apply` of the root module (tests/test.tfvars.json) to the backend,
     then a plan of it; `terraform destroy` always follows the session."""
-    endpoint = request.getfixturevalue("emulator").endpoint_url if backend == "embedded" else None
+    engines = {"embedded": "emulator", "ministack": "ministack_engine"}
+    endpoint = request.getfixturevalue(engines[backend]).endpoint_url if backend in engines else None
     with backends.terraform_stack(backend, tmp_path_factory.mktemp("terraform"), endpoint) as deployed:
         yield deployed
 
