@@ -20,12 +20,12 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def tf_stack(request: pytest.FixtureRequest, backend: str):
+def tf_stack(request: pytest.FixtureRequest, backend: str, tmp_path_factory: pytest.TempPathFactory):
     if backend != "embedded":  # the session's stack is the Terraform-deployed one
         yield request.getfixturevalue("stack")
         return
-    with backends.terraform_stack("localstack") as outputs:
-        yield outputs
+    with backends.terraform_stack("localstack", tmp_path_factory.mktemp("terraform-localstack")) as deployed:
+        yield deployed.outputs
 
 
 @pytest.fixture(scope="module")
