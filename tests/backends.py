@@ -38,8 +38,8 @@ DEFAULT_BACKEND = os.environ.get("STACK_BACKEND", "embedded")
 
 EMBEDDED_ONLY = {
     "emulator": "needs the embedded emulator itself (moto internals)",
-    "faults": "fault injection is embedded-only (LocalStack's native way is SFN_MOCK_CONFIG mock responses, "
-              "which this suite does not use)",
+    "faults": "fault injection is embedded-only (LocalStack's and MiniStack's native way is SFN_MOCK_CONFIG "
+              "mock responses, which this suite does not use)",
 }
 AWS_SMS_PHONE = "STACK_AWS_SMS_PHONE"
 
