@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PORT   ?= 4566
+# The engine `make up` serves the stack on: embedded (moto, in-process), ministack or localstack.
+EMULATOR ?= embedded
 # A *.tfvars.json for the root module, for `make up` and `make plan` (empty: variables.tf defaults).
 VAR_FILE ?=
 # A filesystem mirror of the hashicorp/aws provider for `terraform init` (empty: the registry).
@@ -66,11 +68,11 @@ system-deps: ## Install graphviz and chromium (apt, as root) for execution repor
 demo: install system-deps ## Run the notification and order workflows on the embedded emulator and show what happened
 	$(BIN)/python -m harness.demo
 
-up: install ## Serve the deployed stack on 127.0.0.1:4566 (or PORT=5000) for aws-cli/boto3 (Ctrl-C stops)
-	$(BIN)/python -m harness.serve --port $(PORT) --outputs build/outputs.json $(VAR_FILE_ARG)
+up: install $(if $(filter ministack,$(EMULATOR)),$(MINISTACK)) ## Serve the deployed stack on 127.0.0.1:4566 (or PORT=5000; EMULATOR=embedded|ministack|localstack) for aws-cli/boto3 (Ctrl-C stops)
+	$(BIN)/python -m harness.serve --emulator $(EMULATOR) --port $(PORT) --outputs build/outputs.json $(VAR_FILE_ARG)
 
-plan: install ## While `make up` runs (same PORT, VAR_FILE): terraform plan against it; exits 0 when nothing would change
-	$(BIN)/python -m harness.plan --port $(PORT) $(VAR_FILE_ARG)
+plan: install ## While `make up` runs (same VAR_FILE): terraform plan against it, any engine; exits 0 when nothing would change
+	$(BIN)/python -m harness.plan --outputs build/outputs.json $(if $(filter command line environment,$(origin PORT)),--port $(PORT)) $(VAR_FILE_ARG)
 
 package: ## Build the Lambda deployment packages Terraform deploys (build/lambdas/*.zip, reproducible)
 	$(PYTHON) scripts/package_lambdas.py
@@ -84,7 +86,7 @@ test-unit: install ## Only the tests that need no emulator
 test-e2e: install ## Only the end-to-end tests on the embedded emulator
 	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
 
-localstack-test: install ## Start LocalStack (Docker), run the suite on it via terraform apply, destroy, stop it
+localstack-test: install tools $(MINISTACK) ## The suite via terraform apply on LocalStack (running, or Docker + LOCALSTACK_AUTH_TOKEN), else on MiniStack
 	PYTHON=$(BIN)/python scripts/localstack-test.sh $(PYTEST_ARGS)
 
 bench: install ## Measure the workflows and the emulator; writes docs/benchmarks.md and the README's bench block
