@@ -54,6 +54,16 @@ checks each against a running MiniStack.
    Map iterations run in threads that copy their parent's context) remembers
    the last event it added to the execution.
 
+5. Late task tokens (`late_task_tokens`). On AWS, answering a task token whose
+   Task has ended (timed out, or already answered) with SendTaskSuccess,
+   SendTaskFailure or SendTaskHeartbeat fails with `TaskTimedOut`; the order
+   saga's operators are told to expect it (docs/orders.md). MiniStack 1.5.33
+   forgets a token when its wait ends and answers `TaskDoesNotExist`, so a
+   reviewer's heartbeat that races the approval's timeout gets one error or the
+   other depending on timing. Tokens a Task issued are now remembered after it
+   ends, and answering one is `TaskTimedOut`; unknown tokens are answered as
+   before.
+
 Only the standard library and MiniStack are imported: this file runs in
 MiniStack's virtualenv, not the project's.
 """
@@ -339,12 +349,50 @@ def run_sub_machine_recorded(states, start_at, input_data, execution, ctx):
     return current_input
 
 
+# 5. Late task tokens ------------------------------------------------------------------
+_CALLBACK_SHA256 = {
+    "_invoke_with_callback": "bbb38423156a0d3d46c6fe19292640055cfa72e929d2356153f3a8a6c2c023d9",
+    "_send_task_success": "12eff48bce57f5abe0fe41ea2e0dcbee9b8df43acc2297f032b66b1f360b1f05",
+    "_send_task_failure": "c2a489b4ed330840a447d69aa1188355ebb657f6679b8cb0e07869ec7b3d3c28",
+    "_send_task_heartbeat": "56879a4655d159a255746e29496e73b0630c7b799b65dc31883df10cef00112d",
+}
+_ended_tokens: set[str] = set()
+
+
+def late_task_tokens() -> None:
+    from ministack.services import stepfunctions as sfn
+
+    for name, digest in _CALLBACK_SHA256.items():
+        if source_digest(getattr(sfn, name)) != digest:
+            raise ExtensionMismatch(f"late_task_tokens: {name} changed")
+    invoke_with_callback = sfn._invoke_with_callback
+
+    def invoke_remembering_the_token(resource, input_data, token, state_def):
+        try:
+            return invoke_with_callback(resource, input_data, token, state_def)
+        finally:
+            _ended_tokens.add(token)
+
+    def answering(send):
+        def send_unless_ended(data):
+            token = data.get("taskToken")
+            if token in _ended_tokens and token not in sfn._task_tokens:
+                return sfn.error_response_json("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'",
+                                               400)
+            return send(data)
+        return send_unless_ended
+
+    sfn._invoke_with_callback = invoke_remembering_the_token
+    for name in ("_send_task_success", "_send_task_failure", "_send_task_heartbeat"):
+        setattr(sfn, name, answering(getattr(sfn, name)))
+
+
 def source_digest(function) -> str:
     import hashlib
     return hashlib.sha256(inspect_source(function).encode()).hexdigest()
 
 
-CORRECTIONS = (lambda_error_names, sesv2_sdk_integration, state_machine_tracing, execution_history)
+CORRECTIONS = (lambda_error_names, sesv2_sdk_integration, state_machine_tracing, execution_history, late_task_tokens)
 
 
 def apply() -> None:

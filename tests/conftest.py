@@ -128,6 +128,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     setattr(item, f"rep_{report.when}", report)
 
 
+def settle(observer: Observer, arns: list[str], timeout: float = 60) -> None:
+    """Wait for executions a test started to end. A test that met a declared gap stops at its first
+    failed assertion, but what the engine wrongly started (an order under a name AWS refuses) runs on:
+    its effects (stock taken) must not reach the next test."""
+    for arn in arns:
+        try:
+            observer.wait(arn, timeout=timeout, history=False)
+        except Exception as error:  # noqa: BLE001 - best effort: the test's outcome is already known
+            print(f"{arn} still running after the test: {type(error).__name__}")
+
+
 @pytest.fixture(autouse=True)
 def report_failed_executions(request: pytest.FixtureRequest):
     """When a test that ran executions fails, draw each of them (build/reports/failed-tests/)."""
@@ -139,6 +150,8 @@ def report_failed_executions(request: pytest.FixtureRequest):
     yield
     call = getattr(request.node, "rep_call", None)
     started = observer.started[first:]
+    if call is not None and hasattr(call, "wasxfail") and started:
+        settle(observer, started)
     if call is None or not call.failed or not started:
         return
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid.split("::", 1)[-1])

@@ -219,6 +219,33 @@ def account_error(account: Account) -> str:
     return "PaymentDeclined" if account.server.extensions else "Runtime.HandlerError"
 
 
+# 5. Late task tokens ------------------------------------------------------------------------
+def test_answering_a_token_after_its_task_timed_out_is_task_timed_out(account: Account):
+    sqs = account.client("sqs")
+    queue = sqs.create_queue(QueueName=f"q-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    machine = account.state_machine({"StartAt": "Wait", "States": {"Wait": {
+        "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "TimeoutSeconds": 1,
+        "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}}, "End": True}}})
+
+    execution = account.run(machine, {})
+    [message] = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=1)["Messages"]
+    token = json.loads(message["Body"])["token"]
+
+    assert execution.error == "States.Timeout", execution.describe()
+    sfn = account.client("stepfunctions")
+    late = (lambda: sfn.send_task_success(taskToken=token, output="{}"),
+            lambda: sfn.send_task_failure(taskToken=token, error="Rejected"),
+            lambda: sfn.send_task_heartbeat(taskToken=token))
+    expected = "TaskTimedOut" if account.server.extensions else "TaskDoesNotExist"  # the gap
+    for answer in late:
+        with pytest.raises(sfn.exceptions.ClientError) as refused:
+            answer()
+        assert refused.value.response["Error"]["Code"] == expected
+    with pytest.raises(sfn.exceptions.ClientError) as unknown:  # a token no Task issued: unchanged
+        sfn.send_task_success(taskToken="never-issued", output="{}")
+    assert unknown.value.response["Error"]["Code"] == "TaskDoesNotExist"
+
+
 # The extension itself ---------------------------------------------------------------------
 def test_the_extensions_are_pinned_to_the_installed_release():
     assert ministack_extensions.PINNED_VERSION == ministack.pinned_version()
