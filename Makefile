@@ -89,7 +89,7 @@ test-e2e: install ## Only the end-to-end tests on the embedded emulator
 localstack-test: install tools $(MINISTACK) ## The suite via terraform apply on LocalStack (running, or Docker + LOCALSTACK_AUTH_TOKEN), else on MiniStack
 	PYTHON=$(BIN)/python scripts/localstack-test.sh $(PYTEST_ARGS)
 
-bench: install ## Measure the workflows and the emulator; writes docs/benchmarks.md and the README's bench block
+bench: install $(MINISTACK) ## Measure the workflows, the emulator and every engine side by side; writes docs/benchmarks.md, build/bench.json and the README's bench block
 	$(BIN)/python -m harness.bench
 
 clean: ## Remove the virtualenv and build output
