@@ -111,26 +111,23 @@ class MiniStack:
         return f"MiniStack on {self.endpoint_url} did not answer /_localstack/health; log {self.log_path}:\n{tail}"
 
     def stop(self, grace: float = 10) -> None:
-        """SIGTERM to the process group (server and Lambda workers), SIGKILL after `grace` seconds."""
+        """SIGTERM to the process group (the server and its Lambda workers), SIGKILL to whatever of it
+        is left after `grace` seconds; returns when no process of the group is left."""
         process, self.process = self.process, None
         if process is None:
             return
-        for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, grace)):
+        for sig in (signal.SIGTERM, signal.SIGKILL):
             try:
                 os.killpg(process.pid, sig)
             except ProcessLookupError:
                 break
             try:
-                process.wait(timeout=wait)
-            except subprocess.TimeoutExpired:
-                continue
-            if not _group_alive(process.pid):
-                break
-            try:  # the server is gone; workers it left behind are not waited for
-                poll(lambda: not _group_alive(process.pid), timeout=wait, interval=0.05)
+                poll(lambda: process.poll() is not None and not group_alive(process.pid), timeout=grace,
+                     interval=0.05)
                 break
             except WaitTimeout:
                 continue
+        process.poll()
 
     def __enter__(self) -> "MiniStack":
         return self.start()
@@ -145,7 +142,7 @@ def free_port(host: str = "127.0.0.1") -> int:
         return probe.getsockname()[1]
 
 
-def _group_alive(pgid: int) -> bool:
+def group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:

@@ -14,6 +14,7 @@ import os
 import subprocess
 import uuid
 import zipfile
+from pathlib import Path
 
 import boto3
 import pytest
@@ -244,6 +245,39 @@ def test_answering_a_token_after_its_task_timed_out_is_task_timed_out(account: A
     with pytest.raises(sfn.exceptions.ClientError) as unknown:  # a token no Task issued: unchanged
         sfn.send_task_success(taskToken="never-issued", output="{}")
     assert unknown.value.response["Error"]["Code"] == "TaskDoesNotExist"
+
+
+# Starting and stopping ---------------------------------------------------------------------------
+def processes_in_group(pgid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # pgrp, after the state and the parent's pid
+            found.append(int(stat.parent.name))
+    return found
+
+
+@needs_ministack
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc")
+def test_stopping_ministack_stops_its_lambda_workers():
+    # GIVEN MiniStack after a Lambda invocation (its worker is a process of MiniStack's group)
+    server = ministack.MiniStack().start()
+    try:
+        function = Account(server).function()
+        Account(server).client("lambda").invoke(FunctionName=function, Payload=b"{}")
+        group = processes_in_group(server.process.pid)
+        assert len(group) >= 2, group  # the server and the warm worker
+    finally:
+        # WHEN it is stopped
+        pgid = server.process.pid
+        server.stop()
+
+    # THEN nothing of its group is left, and its port is free again
+    assert processes_in_group(pgid) == [] and not ministack.group_alive(pgid)
+    assert ministack.localstack.health(server.endpoint_url, timeout=1) is None
 
 
 # The extension itself ---------------------------------------------------------------------
