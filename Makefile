@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PORT   ?= 4566
+# The engine `make up` serves the stack on: embedded (moto, in-process), ministack or localstack.
+EMULATOR ?= embedded
 # A *.tfvars.json for the root module, for `make up` and `make plan` (empty: variables.tf defaults).
 VAR_FILE ?=
 # A filesystem mirror of the hashicorp/aws provider for `terraform init` (empty: the registry).
@@ -20,7 +22,7 @@ export ASL_VALIDATOR_BIN := $(abspath $(ASL_VALIDATOR))
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install tools system-deps package demo up plan bench test test-unit test-e2e localstack-test clean
+.PHONY: help install tools ministack system-deps package demo up plan bench test test-unit test-e2e localstack-test clean
 
 help: ## List the targets
 	@grep -hE '^[a-z][a-z0-9_-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -38,11 +40,21 @@ $(CHECKOV): requirements-tools.txt
 	$(TOOLS)/checkov/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
 	touch $@
 
+# MiniStack pins botocore exactly (conflicting with the project's boto3): a virtualenv of its own,
+# with boto3 for the Lambda functions it runs as local processes (harness/ministack.py).
+MINISTACK := $(TOOLS)/ministack/bin/ministack
+$(MINISTACK): requirements-ministack.txt
+	$(PYTHON) -m venv $(TOOLS)/ministack
+	$(TOOLS)/ministack/bin/pip install --quiet --disable-pip-version-check -r requirements-ministack.txt
+	touch $@
+
+ministack: $(MINISTACK) ## Install the pinned MiniStack (own virtualenv, .tools/ministack) for EMULATOR=ministack and localstack-test
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-tools: $(CHECKOV) node_modules/.installed ## Install the security gate's tools: Checkov (own virtualenv), asl-validator (npm ci)
+tools: $(CHECKOV) node_modules/.installed $(MINISTACK) ## Install the test tools: Checkov and MiniStack (own virtualenvs), asl-validator (npm ci)
 
 # Graphviz draws execution reports; Chromium renders them in a test. Installed with
 # apt when missing and running as root (CI); otherwise those tests skip with a reason.
@@ -56,17 +68,17 @@ system-deps: ## Install graphviz and chromium (apt, as root) for execution repor
 demo: install system-deps ## Run the notification and order workflows on the embedded emulator and show what happened
 	$(BIN)/python -m harness.demo
 
-up: install ## Serve the deployed stack on 127.0.0.1:4566 (or PORT=5000) for aws-cli/boto3 (Ctrl-C stops)
-	$(BIN)/python -m harness.serve --port $(PORT) --outputs build/outputs.json $(VAR_FILE_ARG)
+up: install $(if $(filter ministack,$(EMULATOR)),$(MINISTACK)) ## Serve the deployed stack on 127.0.0.1:4566 (or PORT=5000; EMULATOR=embedded|ministack|localstack) for aws-cli/boto3 (Ctrl-C stops)
+	$(BIN)/python -m harness.serve --emulator $(EMULATOR) --port $(PORT) --outputs build/outputs.json $(VAR_FILE_ARG)
 
-plan: install ## While `make up` runs (same PORT, VAR_FILE): terraform plan against it; exits 0 when nothing would change
-	$(BIN)/python -m harness.plan --port $(PORT) $(VAR_FILE_ARG)
+plan: install ## While `make up` runs (same VAR_FILE): terraform plan against it, any engine; exits 0 when nothing would change
+	$(BIN)/python -m harness.plan --outputs build/outputs.json $(if $(filter command line environment,$(origin PORT)),--port $(PORT)) $(VAR_FILE_ARG)
 
 package: ## Build the Lambda deployment packages Terraform deploys (build/lambdas/*.zip, reproducible)
 	$(PYTHON) scripts/package_lambdas.py
 
 test: install system-deps tools ## Run every test (what CI runs); the load test can be left out: PYTEST_ARGS='-m "not load"'
-	SECURITY_GATE_REQUIRED=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+	SECURITY_GATE_REQUIRED=1 MINISTACK_REQUIRED=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-unit: install ## Only the tests that need no emulator
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
@@ -74,10 +86,10 @@ test-unit: install ## Only the tests that need no emulator
 test-e2e: install ## Only the end-to-end tests on the embedded emulator
 	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
 
-localstack-test: install ## Start LocalStack (Docker), run the suite on it via terraform apply, destroy, stop it
+localstack-test: install tools $(MINISTACK) ## The suite via terraform apply on LocalStack (running, or Docker + LOCALSTACK_AUTH_TOKEN), else on MiniStack
 	PYTHON=$(BIN)/python scripts/localstack-test.sh $(PYTEST_ARGS)
 
-bench: install ## Measure the workflows and the emulator; writes docs/benchmarks.md and the README's bench block
+bench: install $(MINISTACK) ## Measure the workflows, the emulator and every engine side by side; writes docs/benchmarks.md, build/bench.json and the README's bench block
 	$(BIN)/python -m harness.bench
 
 clean: ## Remove the virtualenv and build output

@@ -5,11 +5,18 @@ provider override as any emulator (harness/tfrun.py).
 Where: `localstack-client`'s configuration (LOCALSTACK_HOST, default
 localhost:4566; AWS_ENDPOINT_URL overrides it; USE_SSL for https), the same
 settings awslocal and tflocal read.
+
+`Container` starts one in Docker (for `make up EMULATOR=localstack` and
+`make localstack-test` when none answers), only where a Docker engine runs and
+LOCALSTACK_AUTH_TOKEN is set: LocalStack's images need the token since
+2026-03, and the last tokenless one has no SES v2.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
+import uuid
 from typing import Any
 
 import requests
@@ -50,6 +57,58 @@ def missing_services(report: dict[str, Any]) -> list[str]:
     return [name for name in wanted if services.get(name) not in READY_STATES]
 
 
+# The licensed image (LOCALSTACK_AUTH_TOKEN): it serves SES v2 and everything else the stack uses.
+# LOCALSTACK_IMAGE overrides it. The last tokenless release, 4.14.0, has no SES v2.
+LICENSED_IMAGE = "localstack/localstack:latest"
+
+
+def why_no_container() -> str | None:
+    """None when a LocalStack container can be started here, else why not."""
+    missing = []
+    if not os.environ.get("LOCALSTACK_AUTH_TOKEN"):
+        missing.append("LOCALSTACK_AUTH_TOKEN is not set (LocalStack's images need it since 2026-03)")
+    if not docker_engine_answers():
+        missing.append("no Docker engine answers (docker info)")
+    return "; ".join(missing) or None
+
+
+class Container:
+    """LocalStack in Docker on 127.0.0.1:port, removed on exit whatever happened."""
+
+    def __init__(self, port: int = 4566, ready_timeout: float = 180) -> None:
+        self.port = port
+        self.ready_timeout = ready_timeout
+        self.image = os.environ.get("LOCALSTACK_IMAGE") or LICENSED_IMAGE
+        self.name = f"sfn-refactor-localstack-{uuid.uuid4().hex[:8]}"
+        self.started = False
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> "Container":
+        problem = why_no_container()
+        if problem:
+            raise RuntimeError(f"cannot start LocalStack: {problem}")
+        # The Docker socket lets LocalStack run Lambda functions (the order workflow's).
+        subprocess.run(["docker", "run", "-d", "--name", self.name, "-p", f"127.0.0.1:{self.port}:4566",
+                        "-e", "LOCALSTACK_AUTH_TOKEN", "-e", "DEBUG=0",
+                        "-v", "/var/run/docker.sock:/var/run/docker.sock", self.image],
+                       check=True, capture_output=True, text=True)
+        self.started = True
+        try:
+            wait_until_ready(self.endpoint_url, timeout=self.ready_timeout)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.started:
+            subprocess.run(["docker", "rm", "-f", self.name], capture_output=True)
+            self.started = False
+
+
 def docker_engine_answers() -> bool:
     try:
         return subprocess.run(["docker", "info", "--format", "{{.ServerVersion}}"], capture_output=True,
@@ -63,9 +122,10 @@ def why_unusable(url: str | None = None) -> str | None:
     url = url or endpoint_url()
     report = health(url)
     if report is None:
-        if docker_engine_answers():
+        cannot_start = why_no_container()
+        if cannot_start is None:
             return f"no LocalStack answers at {url}: `make localstack-test` starts one"
-        return f"no LocalStack answers at {url} and no Docker engine runs here to start one"
+        return f"no LocalStack answers at {url}, and none can be started here: {cannot_start}"
     missing = missing_services(report)
     if missing:
         edition = f"{report.get('edition', '?')} {report.get('version', '?')}"
@@ -75,5 +135,5 @@ def why_unusable(url: str | None = None) -> str | None:
     return None
 
 
-__all__ = ["WaitTimeout", "endpoint_url", "health", "missing_services", "wait_until_ready",
-           "why_unusable"]
+__all__ = ["Container", "WaitTimeout", "endpoint_url", "health", "missing_services", "wait_until_ready",
+           "why_no_container", "why_unusable"]

@@ -3,7 +3,9 @@ retries, SMS and emails delivered, status records, outcome events.
 
 Works against any endpoint that serves the AWS APIs plus LocalStack's
 `/_aws/ses` and `/_aws/sns/sms-messages` (the embedded emulator serves both,
-in LocalStack's shapes), and against real AWS, where emails are observed as
+in LocalStack's shapes) or MiniStack's `/_ministack/ses/messages` and
+`/_ministack/sns/sms-messages` (read into the same shapes: `Inspection`), and
+against real AWS, where emails are observed as
 SES delivery notifications through an SQS queue (SesNotificationMailbox) and
 SMS cannot be observed at all (`on_unobservable` decides what that means:
 by default an Unobservable error, in the tests a skip).
@@ -15,6 +17,7 @@ import json
 import uuid
 from decimal import Decimal
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 import boto3
@@ -26,6 +29,40 @@ from .waiting import poll
 
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 _deserializer = TypeDeserializer()
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """Where an emulator lists the SMS and emails it delivered, read into LocalStack's shapes."""
+
+    sms_path: str
+    account_parameter: str  # the SMS endpoint's account filter
+    emails_path: str
+    emails: Callable[[dict, str], list[dict]]  # (the emails endpoint's answer, account) -> LocalStack's messages
+
+
+def ministack_emails(payload: dict, account: str) -> list[dict]:
+    """`/_ministack/ses/messages` ({"messages": {account: [{"MessageId", "To", "BodyText", ...}]}})
+    as LocalStack's `/_aws/ses` messages."""
+    return [{"Id": m["MessageId"], "Source": m["Source"], "Subject": m.get("Subject"),
+             "Destination": {key: list(m.get(field) or []) for key, field in
+                             (("ToAddresses", "To"), ("CcAddresses", "CC"), ("BccAddresses", "BCC")) if m.get(field)},
+             "Body": {"text_part": m.get("BodyText"), "html_part": m.get("BodyHtml") or None},
+             "Timestamp": _iso_seconds(m.get("Timestamp"))}
+            for m in payload.get("messages", {}).get(account, [])]
+
+
+def _iso_seconds(stamp: Any) -> Any:
+    """Epoch seconds as LocalStack stamps a sent email (2026-11-22T10:00:00, UTC)."""
+    if isinstance(stamp, (int, float)):
+        return datetime.fromtimestamp(stamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return stamp
+
+
+LOCALSTACK_INSPECTION = Inspection("/_aws/sns/sms-messages", "accountId", "/_aws/ses",
+                                   lambda payload, account: payload.get("messages", []))
+MINISTACK_INSPECTION = Inspection("/_ministack/sns/sms-messages", "account", "/_ministack/ses/messages",
+                                  ministack_emails)
 
 
 def _plain(value: Any) -> Any:
@@ -133,8 +170,10 @@ class Observer:
     def __init__(self, outputs: StackOutputs, *, endpoint_url: str | None = None,
                  client_factory: Callable[[str], Any] | None = None,
                  mailbox: "SesNotificationMailbox | None" = None,
-                 on_unobservable: Callable[[str], Any] = _raise_unobservable) -> None:
+                 on_unobservable: Callable[[str], Any] = _raise_unobservable,
+                 inspection: Inspection = LOCALSTACK_INSPECTION) -> None:
         self.outputs = outputs
+        self.inspection = inspection
         self.endpoint_url = endpoint_url or outputs.endpoint_url
         self.mailbox = mailbox
         self.on_unobservable = on_unobservable
@@ -208,10 +247,10 @@ class Observer:
         if not self.endpoint_url:
             self.on_unobservable("SMS sent on AWS cannot be read back: AWS keeps no copy to inspect")
             return []
-        params = {"region": self.outputs.region, "accountId": self.account_id}
+        params = {"region": self.outputs.region, self.inspection.account_parameter: self.account_id}
         if phone is not None:
             params["phoneNumber"] = phone
-        response = requests.get(f"{self.endpoint_url}/_aws/sns/sms-messages", params=params, timeout=10)
+        response = requests.get(f"{self.endpoint_url}{self.inspection.sms_path}", params=params, timeout=10)
         response.raise_for_status()
         return [m for m in sms_messages(response.json()) if phone is None or m["PhoneNumber"] == phone]
 
@@ -221,9 +260,9 @@ class Observer:
         if self.mailbox is not None:
             messages = self.mailbox.messages(to)
         else:
-            response = requests.get(f"{self.endpoint_url}/_aws/ses", timeout=10)
+            response = requests.get(f"{self.endpoint_url}{self.inspection.emails_path}", timeout=10)
             response.raise_for_status()
-            messages = response.json().get("messages", [])
+            messages = self.inspection.emails(response.json(), self.account_id)
         return [m for m in messages if to is None or to in recipients(m)]
 
     def email_text(self, message: dict) -> str | None:

@@ -1,10 +1,13 @@
 """`make plan`: `terraform plan -detailed-exitcode` of the root module against the
-stack `make up` serves (same working directory, state, variables and port).
-Exits 0 when nothing would change, 2 when something would, 1 on error."""
+stack `make up` serves, on whichever engine (same working directory, state and
+variables). The endpoint is the one `make up` wrote to build/outputs.json, or
+http://HOST:PORT when a port is given. Exits 0 when nothing would change, 2 when
+something would, 1 on error."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -14,15 +17,20 @@ from .tfrun import TerraformError, Workspace
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, default=4566)
+    parser.add_argument("--port", type=int, default=None, help="default: the endpoint in --outputs, else 4566")
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--outputs", type=Path, default=Path("build/outputs.json"))
     parser.add_argument("--var-file", type=Path, default=None)
     parser.add_argument("--workdir", type=Path, default=WORKDIR)
     args = parser.parse_args(argv)
     if not (args.workdir / "terraform.tfstate").exists():
-        print(f"no deployment in {args.workdir}: start one with `make up` (same PORT and VAR_FILE)", file=sys.stderr)
+        print(f"no deployment in {args.workdir}: start one with `make up` (same VAR_FILE)", file=sys.stderr)
         return 1
-    workspace = Workspace(args.workdir, f"http://{args.host}:{args.port}", var_file=args.var_file)
+    if args.port is None and args.outputs.exists():
+        endpoint = json.loads(args.outputs.read_text())["endpoint_url"]
+    else:
+        endpoint = f"http://{args.host}:{args.port or 4566}"
+    workspace = Workspace(args.workdir, endpoint, var_file=args.var_file)
     try:
         code, text = workspace.prepare().plan_changes()
     except TerraformError as error:

@@ -5,6 +5,7 @@ Tests, `make up`, `make demo` and `make bench` all deploy through `deploy()`."""
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import MISSING, asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -59,6 +60,7 @@ class Deployment:
     outputs: StackOutputs
     plan: dict[str, Any] = field(repr=False)
     apply_summary: str = ""
+    apply_seconds: float = 0.0  # the `terraform apply` alone (init before it, the plan after it excluded)
 
     @property
     def variables(self) -> dict[str, Any]:
@@ -82,10 +84,12 @@ def deploy(workdir: Path, endpoint_url: str | None, var_file: Path | None = TEST
     On failure the partial deployment is destroyed before the error is raised."""
     workspace = Workspace(workdir, endpoint_url, variables=variables, var_file=var_file).prepare()
     try:
+        began = time.perf_counter()
         summary = workspace.apply()
+        apply_seconds = time.perf_counter() - began
         outputs = StackOutputs.from_terraform(workspace.outputs(), endpoint_url=endpoint_url)
         plan = workspace.review()
     except BaseException:
         workspace.destroy()
         raise
-    return Deployment(workspace, outputs, plan, summary)
+    return Deployment(workspace, outputs, plan, summary, apply_seconds)

@@ -5,13 +5,18 @@ STACK_BACKEND=NAME:
   localstack  `terraform apply` of the root module to LocalStack
               (LOCALSTACK_HOST, default localhost:4566), observed through its
               /_aws/ses and /_aws/sns/sms-messages endpoints
+  ministack   `terraform apply` of the root module to the pinned MiniStack
+              (harness/ministack.py), started for the session with the
+              project's start-up extensions and stopped after it, observed
+              through its /_ministack/ses/messages and /_ministack/sns/sms-messages
   aws         `terraform apply` to the account of the ambient AWS credentials;
               emails to the SES mailbox simulator, observed through delivery
               notifications on an SQS queue; SMS cannot be observed
 
 A backend lacking what a test needs skips that test, with the reason:
 `@pytest.mark.backends("embedded")` on the test, or the fixture it uses
-(`emulator`, `faults`) skipping by itself.
+(`emulator`, `faults`) skipping by itself. A test that meets a gap of the
+engine (harness/gaps.py) is a strict xfail there, naming the gap.
 """
 
 from __future__ import annotations
@@ -24,24 +29,24 @@ from typing import Any, Iterator
 import boto3
 import pytest
 
-from harness import localstack
-from harness.observe import Observer, SesNotificationMailbox
+from harness import localstack, ministack
+from harness.observe import MINISTACK_INSPECTION, Observer, SesNotificationMailbox
 from harness.stack import Deployment, StackOutputs, deploy
 
-BACKENDS = ("embedded", "localstack", "aws")
+BACKENDS = ("embedded", "localstack", "ministack", "aws")
 DEFAULT_BACKEND = os.environ.get("STACK_BACKEND", "embedded")
 
 EMBEDDED_ONLY = {
     "emulator": "needs the embedded emulator itself (moto internals)",
-    "faults": "fault injection is embedded-only (LocalStack's native way is SFN_MOCK_CONFIG mock responses, "
-              "which this suite does not use)",
+    "faults": "fault injection is embedded-only (LocalStack's and MiniStack's native way is SFN_MOCK_CONFIG "
+              "mock responses, which this suite does not use)",
 }
 AWS_SMS_PHONE = "STACK_AWS_SMS_PHONE"
 
 
 def add_option(parser: pytest.Parser) -> None:
     parser.addoption("--backend", choices=BACKENDS, default=DEFAULT_BACKEND,
-                     help="where to deploy the stack: embedded (moto, default), localstack or aws "
+                     help="where to deploy the stack: embedded (moto, default), localstack, ministack or aws "
                           "(terraform apply); also STACK_BACKEND")
 
 
@@ -58,9 +63,27 @@ def require_embedded(backend: str, fixture: str) -> None:
         pytest.skip(f"{fixture} on {backend}: {EMBEDDED_ONLY[fixture]}")
 
 
+def cannot_run(backend: str, missing: list[str]) -> None:
+    """Skip (or fail, with STACK_BACKEND_REQUIRED=1) a session whose backend is missing something."""
+    reason = f"Terraform tier ({backend}) cannot run here: {'; '.join(missing)}"
+    if os.environ.get("STACK_BACKEND_REQUIRED") == "1":
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)
+
+
+@contextlib.contextmanager
+def ministack_server() -> Iterator[ministack.MiniStack]:
+    """The pinned MiniStack with the project's extensions, for the session; stopped after it."""
+    problem = ministack.why_unavailable()
+    if problem:
+        cannot_run("ministack", [problem])
+    with ministack.MiniStack() as server:
+        yield server
+
+
 def _target(backend: str, endpoint_url: str | None) -> tuple[str | None, dict[str, Any], list[str]]:
     """(endpoint, extra variables, what is missing) for a backend."""
-    if backend == "embedded":
+    if backend in ("embedded", "ministack"):
         return endpoint_url, {}, []
     if backend == "localstack":
         url = localstack.endpoint_url()
@@ -85,13 +108,10 @@ def _target(backend: str, endpoint_url: str | None) -> tuple[str | None, dict[st
 @contextlib.contextmanager
 def terraform_stack(backend: str, workdir, endpoint_url: str | None = None) -> Iterator[Deployment]:
     """`terraform apply` to `backend`, yield the deployment, ALWAYS destroy after.
-    LocalStack or AWS missing skips (one line); on the embedded emulator nothing may be missing."""
+    LocalStack, MiniStack or AWS missing skips (one line); on the embedded emulator nothing may be missing."""
     endpoint, variables, missing = _target(backend, endpoint_url)
     if missing:
-        reason = f"Terraform tier ({backend}) cannot run here: {'; '.join(missing)}"
-        if os.environ.get("STACK_BACKEND_REQUIRED") == "1":
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
+        cannot_run(backend, missing)
     deployed = deploy(workdir, endpoint, variables=variables)
     try:
         yield deployed
@@ -100,6 +120,8 @@ def terraform_stack(backend: str, workdir, endpoint_url: str | None = None) -> I
 
 
 def observer_for(backend: str, outputs: StackOutputs) -> Observer:
+    if backend == "ministack":
+        return Observer(outputs, on_unobservable=pytest.skip, inspection=MINISTACK_INSPECTION)
     if backend != "aws":
         return Observer(outputs, on_unobservable=pytest.skip)
 

@@ -1,6 +1,6 @@
 """Session fixtures: one emulator and one deployed stack for the whole run.
 
-`--backend embedded|localstack|aws` (or STACK_BACKEND) picks where the stack
+`--backend embedded|localstack|ministack|aws` (or STACK_BACKEND) picks where the stack
 is deployed: see tests/backends.py.
 """
 
@@ -12,6 +12,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from harness import gaps
 from harness.emulator import EmbeddedEmulator
 from harness.observe import Observer
 from harness.orders import seed_stock
@@ -28,13 +29,33 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "backends(*names, reason=...): run only on these deploy backends")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test meeting a declared gap of this run's engine (harness/gaps.py) is a strict xfail there."""
+    backend = config.getoption("--backend")
+    for item in items:
+        gap = gaps.gap_for(backend, item.nodeid)
+        if gap is not None:
+            item.add_marker(pytest.mark.xfail(strict=True, reason=gap.reason))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    """One line per run: the engine, its counts, and the declared gaps its xfails met."""
+    stats = terminalreporter.stats
+    counts = {key: len([r for r in stats.get(key, []) if getattr(r, "when", "call") in ("call", "setup")])
+              for key in ("passed", "failed", "error", "xfailed", "xpassed", "skipped")}
+    met = sorted({r.wasxfail.split("'")[1] for r in stats.get("xfailed", []) if "gap '" in getattr(r, "wasxfail", "")})
+    terminalreporter.write_line(
+        f"engine {config.getoption('--backend')}: " + ", ".join(f"{n} {k}" for k, n in counts.items() if n)
+        + (f"; xfails meet the declared gaps (harness/gaps.py): {', '.join(met)}" if met else ""))
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     backends.skip_unless_supported(item, item.config.getoption("--backend"))
 
 
 @pytest.fixture(scope="session")
 def backend(request: pytest.FixtureRequest) -> str:
-    """Where this run deploys the stack: embedded, localstack or aws."""
+    """Where this run deploys the stack: embedded, localstack, ministack or aws."""
     return request.config.getoption("--backend")
 
 
@@ -46,10 +67,20 @@ def emulator(backend: str):
 
 
 @pytest.fixture(scope="session")
+def ministack_engine(backend: str):
+    """The pinned MiniStack (harness/ministack.py) for a `--backend ministack` session."""
+    if backend != "ministack":
+        pytest.skip(f"MiniStack runs for --backend ministack only, not {backend}")
+    with backends.ministack_server() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
 def deployment(request: pytest.FixtureRequest, backend: str, tmp_path_factory: pytest.TempPathFactory):
     """`terraform apply` of the root module (tests/test.tfvars.json) to the backend,
     then a plan of it; `terraform destroy` always follows the session."""
-    endpoint = request.getfixturevalue("emulator").endpoint_url if backend == "embedded" else None
+    engines = {"embedded": "emulator", "ministack": "ministack_engine"}
+    endpoint = request.getfixturevalue(engines[backend]).endpoint_url if backend in engines else None
     with backends.terraform_stack(backend, tmp_path_factory.mktemp("terraform"), endpoint) as deployed:
         yield deployed
 
@@ -106,6 +137,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     setattr(item, f"rep_{report.when}", report)
 
 
+def settle(observer: Observer, arns: list[str], timeout: float = 60) -> None:
+    """Wait for executions a test started to end. A test that met a declared gap stops at its first
+    failed assertion, but what the engine wrongly started (an order under a name AWS refuses) runs on:
+    its effects (stock taken) must not reach the next test."""
+    for arn in arns:
+        try:
+            observer.wait(arn, timeout=timeout, history=False)
+        except Exception as error:  # noqa: BLE001 - best effort: the test's outcome is already known
+            print(f"{arn} still running after the test: {type(error).__name__}")
+
+
 @pytest.fixture(autouse=True)
 def report_failed_executions(request: pytest.FixtureRequest):
     """When a test that ran executions fails, draw each of them (build/reports/failed-tests/)."""
@@ -117,6 +159,8 @@ def report_failed_executions(request: pytest.FixtureRequest):
     yield
     call = getattr(request.node, "rep_call", None)
     started = observer.started[first:]
+    if call is not None and hasattr(call, "wasxfail") and started:
+        settle(observer, started)
     if call is None or not call.failed or not started:
         return
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid.split("::", 1)[-1])
@@ -124,5 +168,8 @@ def report_failed_executions(request: pytest.FixtureRequest):
         paths = report_executions(observer, started, REPORTS, name)
     except GraphvizMissing as missing:
         print(f"no execution report: {missing}")
+        return
+    except Exception as error:  # noqa: BLE001 - a picture must never turn a failure into an error
+        print(f"no execution report: {type(error).__name__}: {error}")
         return
     print("execution reports:\n" + "\n".join(f"  {path}" for path in paths))

@@ -10,7 +10,10 @@ harness/bench/prices.py.
 Sections: the notification workflow per delivery mode and the order workflow
 (latency, throughput, transitions, costs against a Lambda orchestrator doing the
 same work); the fault comparison against seed 000's coordinator Lambda
-(harness/bench/faults.py); the embedded emulator's speed-ups.
+(harness/bench/faults.py); the embedded emulator's speed-ups; the engines side
+by side (harness/bench/engines.py: the same workloads and cold apply on
+MiniStack, and LocalStack when there, next to the embedded figures), also
+written to build/bench.json.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from ..deploy_baseline import deploy_baseline
 from ..emulator import EmbeddedEmulator
 from ..observe import Observer
 from ..stack import deploy
+from . import engines as engine_bench
 from . import faults, prices
 from .measure import billed_transitions, lambda_invocations, latency, sequential_service_calls, throughput, unique
 from .orders import order_figures
@@ -87,6 +91,7 @@ def workflow_figures(runs: int, total: int, batch: int) -> dict:
         with tempfile.TemporaryDirectory(prefix="bench-terraform-") as workdir:  # a cold apply: nothing cached
             deployment = deploy(Path(workdir), emulator.endpoint_url, var_file=None)
         deploy_seconds = time.perf_counter() - began
+        apply_seconds = deployment.apply_seconds
         outputs, variables = deployment.outputs, deployment.variables
         observer = Observer(outputs)
         rows = {}
@@ -105,7 +110,8 @@ def workflow_figures(runs: int, total: int, batch: int) -> dict:
         order = order_figures(observer, variables, runs, total, CONCURRENCY_LEVELS)
         fault_outcomes = faults.compare(emulator, observer, deploy_baseline(emulator, sender_email=outputs.sender_email),
                                         batch)
-    return {"deploy_seconds": deploy_seconds, "rows": rows, "order": order, "faults": fault_outcomes}
+    return {"deploy_seconds": deploy_seconds, "apply_seconds": apply_seconds, "rows": rows, "order": order,
+            "faults": fault_outcomes}
 
 
 def coordinator_cost(mode: str) -> float:
@@ -222,20 +228,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--total", type=int, default=60, help="executions per throughput figure")
     parser.add_argument("--batch", type=int, default=faults.BATCH, help="dual requests per fault scenario and design")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--engines", nargs="*", default=None,
+                        help="engines to set beside the embedded one (default: every one present here)")
+    parser.add_argument("--no-readme", action="store_true", help="leave README.md as it is")
     args = parser.parse_args(argv)
 
     began = time.perf_counter()
     speed = speed_comparison(args.runs)
     figures = workflow_figures(args.runs, args.total, args.batch)
     figures["make_up_seconds"] = make_up_seconds()
-    text = table(figures, speed, args.batch)
+    side_by_side = {"embedded": engine_bench.from_workflow_figures(figures)}
+    absent = {}
+    for name, why in engine_bench.present().items():
+        if name == "embedded" or (args.engines is not None and name not in args.engines):
+            continue
+        if why is not None:
+            absent[name] = why
+            continue
+        side_by_side[name] = engine_bench.measure_in_subprocess(name, args.runs, args.total)
+    bench_json = engine_bench.write_json(side_by_side)
+    text = table(figures, speed, args.batch) + "\n\n" + "\n".join(engine_bench.table(side_by_side, absent))
     text += f"\n\nThis run took {time.perf_counter() - began:.0f} s (`--runs {args.runs} --total {args.total} " \
             f"--batch {args.batch}`)."
     print(text)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text("# Benchmarks\n\nRegenerate with `make bench`.\n\n" + text + "\n")
-    update_readme(text)
-    print(f"\nwritten to {args.output} and README.md")
+    if not args.no_readme:
+        update_readme(text)
+    print(f"\nwritten to {args.output}, {bench_json}{'' if args.no_readme else ' and README.md'}")
     return 0
 
 
@@ -245,7 +265,8 @@ def update_readme(text: str, readme: Path = ROOT / "README.md") -> None:
     content = readme.read_text()
     if start not in content or end not in content:
         return
-    leads = ("Measured", "Deploy", "Speed-up", "Embedded emulator speed", "Fault comparison", "|")
+    leads = ("Measured", "Deploy", "Speed-up", "Embedded emulator speed", "Fault comparison", "Engines side by side",
+             "Not measured", "|")
     blocks = [block.strip() for block in re.split(r"\n\s*\n", text)]
     tables = "\n\n".join(block for block in blocks if block.startswith(leads))
     before, rest = content.split(start, 1)

@@ -26,11 +26,19 @@ for inherited in ("MOTO_PORT", "HARNESS_EMULATOR_RUNNING"):  # this process's em
     ENV.pop(inherited, None)
 
 
-def test_make_up_serves_the_stack_for_aws_cli_users(tmp_path):
-    # GIVEN `make up` (harness.serve) running on a free port
+@pytest.fixture
+def up_engine(backend: str) -> str:
+    """`make up EMULATOR=...` for this run's engine (a LocalStack or AWS run has a stack of its own already)."""
+    if backend not in ("embedded", "ministack"):
+        pytest.skip(f"make up is checked on the embedded and ministack backends, not {backend}")
+    return backend
+
+
+def test_make_up_serves_the_stack_for_aws_cli_users(tmp_path, up_engine):
+    # GIVEN `make up EMULATOR=<this run's engine>` (harness.serve) running on a free port
     port, outputs_file = free_port(), tmp_path / "outputs.json"
-    server = subprocess.Popen([sys.executable, "-m", "harness.serve", "--port", str(port), "--outputs",
-                               str(outputs_file)], cwd=tmp_path, env=ENV, stdout=subprocess.PIPE,
+    server = subprocess.Popen([sys.executable, "-m", "harness.serve", "--emulator", up_engine, "--port", str(port),
+                               "--outputs", str(outputs_file)], cwd=tmp_path, env=ENV, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
     try:
         poll(outputs_file.exists, timeout=400, describe=lambda: f"no {outputs_file}; server alive: {server.poll() is None}")
@@ -70,6 +78,12 @@ def test_make_up_serves_the_stack_for_aws_cli_users(tmp_path):
                               capture_output=True, text=True, timeout=300)
         assert plan.returncode == 0, plan.stdout + plan.stderr
         assert "No changes" in plan.stdout
+        # AND without a port, `make plan` finds the endpoint `make up` wrote
+        (tmp_path / "build").mkdir(exist_ok=True)
+        shutil.copy(outputs_file, tmp_path / "build" / "outputs.json")
+        plan = subprocess.run([sys.executable, "-m", "harness.plan"], cwd=tmp_path, env=ENV, capture_output=True,
+                              text=True, timeout=300)
+        assert plan.returncode == 0, plan.stdout + plan.stderr
         terraform_outputs = json.loads(subprocess.run(
             ["terraform", "-chdir=build/terraform", "output", "-json"], cwd=tmp_path, env=ENV, capture_output=True,
             text=True, check=True).stdout)
@@ -85,6 +99,7 @@ def test_make_up_serves_the_stack_for_aws_cli_users(tmp_path):
     assert not outputs_file.exists()
 
 
+@pytest.mark.backends("embedded", reason="make demo runs on the embedded emulator: it injects faults")
 def test_make_demo_shows_every_case(tmp_path):
     run = subprocess.run([sys.executable, "-m", "harness.demo"], cwd=tmp_path, env=ENV, capture_output=True,
                          text=True, timeout=600)

@@ -16,6 +16,7 @@ import botocore.exceptions
 import pytest
 import yaml
 
+from harness.deploy_orders import seed_stock
 from harness.orders import OrderObserver
 from tests.e2e.paths import ORDER_INVALID
 from tests.e2e.test_notification import request_for
@@ -180,6 +181,8 @@ ORDER_CATALOGUE = load("order_bad_inputs.yaml")
 
 @pytest.fixture(scope="module")
 def orders(observer) -> OrderObserver:
+    # The test catalogue's stock (Terraform leaves stock to the business; test_order.py seeds it too).
+    seed_stock(observer.dynamodb, observer.outputs.stock_table_name)
     return OrderObserver(observer)
 
 

@@ -1,0 +1,92 @@
+"""The engines the stack runs on, behind one contract: an endpoint for the AWS
+APIs, where its deliveries are read (observe.Inspection), and a clean stop.
+`make up EMULATOR=...`, `make localstack-test` and `make bench` choose among them.
+
+  embedded    moto in this process, with the project's corrections and fault injector
+  ministack   the pinned MiniStack, started with the project's extensions (harness/ministack.py)
+  localstack  a LocalStack answering at LOCALSTACK_HOST, or one started in Docker when a
+              Docker engine runs and LOCALSTACK_AUTH_TOKEN is set (harness/localstack.py)
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Iterator
+
+from . import localstack, ministack
+from .observe import LOCALSTACK_INSPECTION, MINISTACK_INSPECTION, Inspection
+
+ENGINES = ("embedded", "ministack", "localstack")
+
+
+class EngineUnavailable(RuntimeError):
+    """The engine cannot run here; the message says why and what would make it run."""
+
+
+@dataclass
+class Engine:
+    name: str
+    endpoint_url: str
+    inspection: Inspection
+    emulator: object | None = None  # the EmbeddedEmulator (fault injector, reset), embedded only
+    detail: str = ""                 # which release or where, for people
+    started_here: bool = True        # False: a LocalStack that was already running, and keeps running
+
+    @property
+    def delivery_paths(self) -> tuple[str, str]:
+        return self.inspection.sms_path, self.inspection.emails_path
+
+
+def why_unavailable(name: str) -> str | None:
+    """None when `name` can run here (as running() would run it), else why not."""
+    if name == "embedded":
+        return None
+    if name == "ministack":
+        return ministack.why_unavailable()
+    if name == "localstack":
+        answering = localstack.why_unusable()
+        if answering is None:
+            return None
+        if localstack.health() is None and localstack.why_no_container() is None:
+            return None
+        return answering
+    raise ValueError(f"unknown engine {name!r}: one of {', '.join(ENGINES)}")
+
+
+@contextlib.contextmanager
+def running(name: str, host: str = "127.0.0.1", port: int | None = None) -> Iterator[Engine]:
+    """Run (or find) the engine; stop what was started here when the block ends."""
+    if name == "embedded":
+        from .emulator import EmbeddedEmulator  # moto: imported only when it runs
+
+        with EmbeddedEmulator(host=host, port=port) as emulator:
+            yield Engine(name, emulator.endpoint_url, LOCALSTACK_INSPECTION, emulator=emulator,
+                         detail="moto 5.2.5 in this process")
+        return
+    if name == "ministack":
+        problem = ministack.why_unavailable()
+        if problem:
+            raise EngineUnavailable(problem)
+        with ministack.MiniStack(port, host) as server:
+            yield Engine(name, server.endpoint_url, MINISTACK_INSPECTION,
+                         detail=f"MiniStack {ministack.pinned_version()} with harness/ministack_extensions.py")
+        return
+    if name == "localstack":
+        url = localstack.endpoint_url()
+        report = localstack.health(url)
+        if report is not None:
+            problem = localstack.why_unusable(url)
+            if problem:
+                raise EngineUnavailable(problem)
+            yield Engine(name, url, LOCALSTACK_INSPECTION, started_here=False,
+                         detail=f"LocalStack {report.get('edition', '?')} {report.get('version', '?')} at {url}")
+            return
+        cannot_start = localstack.why_no_container()
+        if cannot_start:
+            raise EngineUnavailable(f"no LocalStack answers at {url}, and none can be started here: {cannot_start}")
+        with localstack.Container(port or 4566) as container:
+            yield Engine(name, container.endpoint_url, LOCALSTACK_INSPECTION,
+                         detail=f"{container.image} in Docker on {container.endpoint_url}")
+        return
+    raise ValueError(f"unknown engine {name!r}: one of {', '.join(ENGINES)}")
