@@ -4,9 +4,11 @@ module (locals, say) that `terraform console` evaluates against its state."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -54,3 +56,22 @@ def console(workspace: Workspace, expression: str) -> Any:
     assert run.returncode == 0, f"terraform console: {expression}\n{run.stderr}{run.stdout}"
     # The last line is the value (warnings come first): the JSON text, printed as an HCL string literal.
     return json.loads(json.loads(run.stdout.strip().splitlines()[-1]))
+
+
+@functools.lru_cache(maxsize=None)
+def _rendered(path: str, values_json: str) -> str:
+    with tempfile.TemporaryDirectory(prefix="templatefile-") as scratch:
+        run = subprocess.run([terraform_binary(), "console"],
+                             input=f"templatefile({json.dumps(path)}, jsondecode({json.dumps(values_json)}))\n",
+                             cwd=scratch, capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "TF_CLI_CONFIG_FILE": ""})
+    assert run.returncode == 0, f"terraform console: templatefile({path})\n{run.stderr}{run.stdout}"
+    out = run.stdout.strip()
+    if out.startswith("<<EOT"):  # a multi-line string is printed as a heredoc
+        return out.split("\n", 1)[1].rsplit("\nEOT", 1)[0] + "\n"
+    return json.loads(out)
+
+
+def render_template(path: Path, values: dict[str, Any]) -> str:
+    """`templatefile(path, values)` as Terraform itself renders it (no provider, no state)."""
+    return _rendered(str(path), json.dumps(values, sort_keys=True))

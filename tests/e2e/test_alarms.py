@@ -9,7 +9,8 @@ import math
 
 import pytest
 
-from harness import terraform
+from harness.tfrun import ROOT
+from tests.support import console
 
 FUNCTIONS = ["validate_order", "check_fraud", "reserve_inventory", "release_inventory", "charge_payment",
              "refund_payment"]
@@ -23,8 +24,9 @@ DELIVERY_MODES = ["text", "mail", "dual"]
 
 
 @pytest.fixture(scope="module")
-def names(variables) -> dict[str, str]:
-    return terraform.resource_names(variables)
+def names(deployment) -> dict[str, str]:
+    """`local.names` as Terraform evaluates it for this deployment."""
+    return console(deployment.workspace, "local.names")
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +149,7 @@ def test_the_delivery_modes_are_those_the_workflow_accepts(deployment):
         collect(choice)
     assert accepted == set(DELIVERY_MODES), json.dumps(choices)[:2000]
     # and the API's model accepts exactly these (definitions/notification_request.schema.json)
-    schema = json.loads((terraform.ROOT / "definitions" / "notification_request.schema.json").read_text())
+    schema = json.loads((ROOT / "definitions" / "notification_request.schema.json").read_text())
     assert set(schema["properties"]["delivery_mode"]["enum"]) == accepted
 
 

@@ -11,7 +11,8 @@ import uuid
 
 import pytest
 
-from harness import terraform
+from harness.tfrun import ROOT
+from tests.support import console
 from harness.api_client import ApiClient
 from harness.faults import FaultRule
 from harness.waiting import poll
@@ -28,8 +29,9 @@ def api(stack) -> ApiClient:
 
 
 @pytest.fixture(scope="module")
-def names(variables) -> dict[str, str]:
-    return terraform.resource_names(variables)
+def names(deployment) -> dict[str, str]:
+    """`local.names` as Terraform evaluates it for this deployment."""
+    return console(deployment.workspace, "local.names")
 
 
 def notification(recipient: dict, **fields) -> dict:

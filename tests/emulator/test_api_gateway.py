@@ -14,16 +14,18 @@ import requests
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
-from harness import api_gateway, terraform
+from harness import api_gateway
+from harness.tfrun import ROOT
+from tests.support import render_template
 from harness.api_client import EMULATOR_CREDENTIALS
 
-TEMPLATES = terraform.ROOT / "modules" / "ingress" / "templates"
+TEMPLATES = ROOT / "modules" / "ingress" / "templates"
 MACHINE_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:sfn-refactor-notification"
 
 
 def template(name: str, **values: str) -> str:
     """A template of modules/ingress as templatefile() renders it."""
-    return terraform.render((TEMPLATES / name).read_text(), {"id_field": "notification_id", **values})
+    return render_template(TEMPLATES / name, {"id_field": "notification_id", **values})
 
 
 def context() -> dict:
@@ -100,7 +102,7 @@ def test_a_missing_path_renders_empty():
 
 
 def test_validation_errors_sit_inside_a_json_string():
-    schema = (terraform.ROOT / "definitions" / "notification_request.schema.json").read_text()
+    schema = (ROOT / "definitions" / "notification_request.schema.json").read_text()
 
     errors = api_gateway.validation_errors(schema, {"notification_id": "n-1", "delivery_mode": "fax"})
     rendered = json.loads('{"detail": "%s"}' % api_gateway.validation_error_string(errors))
