@@ -22,7 +22,7 @@ export ASL_VALIDATOR_BIN := $(abspath $(ASL_VALIDATOR))
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install tools ministack system-deps package demo up plan bench test test-unit test-e2e localstack-test clean
+.PHONY: help install tools ministack system-deps package demo up plan bench test lint test-unit test-e2e localstack-test clean
 
 help: ## List the targets
 	@grep -hE '^[a-z][a-z0-9_-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -77,8 +77,12 @@ plan: install ## While `make up` runs (same VAR_FILE): terraform plan against it
 package: ## Build the Lambda deployment packages Terraform deploys (build/lambdas/*.zip, reproducible)
 	$(PYTHON) scripts/package_lambdas.py
 
-test: install system-deps tools ## Run every test (what CI runs); the load test can be left out: PYTEST_ARGS='-m "not load"'
+test: install system-deps tools lint ## Run every test (what CI runs); the load test can be left out: PYTEST_ARGS='-m "not load"'
 	SECURITY_GATE_REQUIRED=1 MINISTACK_REQUIRED=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install ## ruff: lint and format check of the Python code (settings in pyproject.toml)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test-unit: install ## Only the tests that need no emulator
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)

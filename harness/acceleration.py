@@ -28,19 +28,19 @@ import copy
 import pickle
 import sys
 import threading
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Callable
 from urllib.parse import urlsplit
 
 import moto.backends
 import moto.settings
-from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from botocore.awsrequest import AWSResponse
 from moto.core.botocore_stubber import MockRawResponse
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import boto_client as moto_boto_client
 from moto.stepfunctions.parser.asl.utils import json_path
-from werkzeug.test import EnvironBuilder, run_wsgi_app
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 _ORIGINAL_CLIENT_FACTORY = moto_boto_client.boto_client_for
 _applied = False
@@ -85,7 +85,10 @@ def reuse_service_clients(app: Callable | None) -> None:
 
     # Task implementations import the factory by name: replace every such reference.
     for name, module in list(sys.modules.items()):
-        if name.startswith("moto.stepfunctions.parser") and getattr(module, "boto_client_for", None) is _ORIGINAL_CLIENT_FACTORY:
+        if (
+            name.startswith("moto.stepfunctions.parser")
+            and getattr(module, "boto_client_for", None) is _ORIGINAL_CLIENT_FACTORY
+        ):
             module.boto_client_for = cached_client
 
 
@@ -103,8 +106,12 @@ def in_process_transport(client, app: Callable) -> None:
             body = body.read() if hasattr(body, "read") else str(body).encode()
         headers = {k: v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()}
         environ = EnvironBuilder(
-            method=request.method, base_url=f"{url.scheme}://{url.netloc}", path=url.path,
-            query_string=url.query, headers=headers, data=body,
+            method=request.method,
+            base_url=f"{url.scheme}://{url.netloc}",
+            path=url.path,
+            query_string=url.query,
+            headers=headers,
+            data=body,
         ).get_environ()
         chunks, status, headers = run_wsgi_app(app, environ, buffered=True)
         payload = b"".join(chunks)

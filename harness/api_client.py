@@ -40,15 +40,16 @@ class ApiClient:
         self.credentials = credentials
 
     @classmethod
-    def for_stack(cls, outputs: StackOutputs) -> "ApiClient":
+    def for_stack(cls, outputs: StackOutputs) -> ApiClient:
         """The emulator's credentials on an emulator, the ambient ones on AWS."""
         if not outputs.api_url:
             raise ValueError("the stack has no API (ingress_enabled = false)")
         credentials = EMULATOR_CREDENTIALS if outputs.endpoint_url else boto3.Session().get_credentials()
         return cls(outputs.api_url, outputs.region, credentials)
 
-    def post(self, route: str, body: Any, *, sign: bool = True, content_type: str = "application/json",
-             timeout: float = 30) -> ApiResponse:
+    def post(
+        self, route: str, body: Any, *, sign: bool = True, content_type: str = "application/json", timeout: float = 30
+    ) -> ApiResponse:
         """POST <api_url>/<route>; `body` is JSON-encoded unless it is already a string."""
         url = f"{self.api_url}/{route.lstrip('/')}"
         data = body if isinstance(body, str) else json.dumps(body)

@@ -57,8 +57,9 @@ import json
 import re
 import time
 import uuid
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import parse_qs, quote_plus, unquote_plus
 
 import airspeed
@@ -73,15 +74,20 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 STAGE_PATH = re.compile(r"^/restapis/(?P<api_id>[^/]+)/(?P<stage>[^/]+)/_user_request_(?P<path>/.*)?$")
 _INTEGRATION_URI = re.compile(
-    r"^arn:aws[a-z-]*:apigateway:(?P<region>[^:]+):(?P<service>[^:]+):(?P<kind>action|path)/(?P<target>.+)$")
+    r"^arn:aws[a-z-]*:apigateway:(?P<region>[^:]+):(?P<service>[^:]+):(?P<kind>action|path)/(?P<target>.+)$"
+)
 _CREDENTIAL = re.compile(
-    r"Credential=(?P<key>[^/,\s]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request")
+    r"Credential=(?P<key>[^/,\s]+)/(?P<date>\d{8})/(?P<region>[^/]+)/(?P<service>[^/]+)/aws4_request"
+)
 
 # API Gateway's own errors: response type -> (status, message, x-amzn-ErrorType).
 GATEWAY_ERRORS = {
     "MISSING_AUTHENTICATION_TOKEN": ("403", "Missing Authentication Token", "MissingAuthenticationTokenException"),
-    "INVALID_SIGNATURE": ("403", "Credential should be scoped to correct service: 'execute-api'. ",
-                          "IncompleteSignatureException"),
+    "INVALID_SIGNATURE": (
+        "403",
+        "Credential should be scoped to correct service: 'execute-api'. ",
+        "IncompleteSignatureException",
+    ),
     "BAD_REQUEST_BODY": ("400", "Invalid request body", "BadRequestException"),
     "UNSUPPORTED_MEDIA_TYPE": ("415", "Unsupported Media Type", "UnsupportedMediaTypeException"),
     "API_CONFIGURATION_ERROR": ("500", "Internal server error", "InternalServerErrorException"),
@@ -102,6 +108,7 @@ class GatewayError(Exception):
 
 # -- deployments: what a stage serves ------------------------------------------------
 
+
 def snapshot_deployments() -> None:
     """API Gateway deploys a snapshot of the API; moto keeps only the live
     resources. Each CreateDeployment now keeps a copy of what it deployed."""
@@ -111,10 +118,14 @@ def snapshot_deployments() -> None:
 
     def create_deployment(self, *args, **kwargs):
         deployment = create(self, *args, **kwargs)
-        deployment.snapshot = copy.deepcopy({
-            "resources": self.resources, "models": self.models,
-            "request_validators": self.request_validators, "gateway_responses": self.gateway_responses,
-        })
+        deployment.snapshot = copy.deepcopy(
+            {
+                "resources": self.resources,
+                "models": self.models,
+                "request_validators": self.request_validators,
+                "gateway_responses": self.gateway_responses,
+            }
+        )
         return deployment
 
     create_deployment.takes_snapshot = True
@@ -127,14 +138,24 @@ def install() -> None:
 
 # -- Velocity: $input, $util ------------------------------------------------------------
 
+
 def escape_javascript(value: Any) -> str:
     """$util.escapeJavaScript: Apache Commons Lang's escapeJavaScript, which API
     Gateway uses. Java strings are UTF-16, so a character beyond the BMP is two
     escaped surrogates; ' becomes \\' (not valid JSON: templates undo it)."""
     if value is None:
         return ""
-    escapes = {'"': '\\"', "'": "\\'", "\\": "\\\\", "/": "\\/", "\b": "\\b", "\n": "\\n", "\t": "\\t",
-               "\f": "\\f", "\r": "\\r"}
+    escapes = {
+        '"': '\\"',
+        "'": "\\'",
+        "\\": "\\\\",
+        "/": "\\/",
+        "\b": "\\b",
+        "\n": "\\n",
+        "\t": "\\t",
+        "\f": "\\f",
+        "\r": "\\r",
+    }
     out = []
     for char in str(value):
         code = ord(char)
@@ -221,11 +242,11 @@ def _template(text: str) -> airspeed.Template:
 
 
 def render(template: str, body: str, context: dict, params: dict | None = None) -> str:
-    return _template(template).merge({"input": VelocityInput(body, params), "util": VelocityUtil(),
-                                      "context": context})
+    return _template(template).merge({"input": VelocityInput(body, params), "util": VelocityUtil(), "context": context})
 
 
 # -- request validation ------------------------------------------------------------------
+
 
 @functools.lru_cache(maxsize=64)
 def _validator(schema: str) -> jsonschema.Draft4Validator:
@@ -234,6 +255,7 @@ def _validator(schema: str) -> jsonschema.Draft4Validator:
 
 def validation_errors(schema: str, document: Any) -> list[str]:
     """The model's complaints about a document, one string each (jsonschema's wording)."""
+
     def message(error: jsonschema.ValidationError) -> str:
         where = f"{'/'.join(str(p) for p in error.absolute_path)}: " if error.absolute_path else ""
         if error.validator in ("anyOf", "oneOf"):  # its message would repeat the whole document
@@ -253,17 +275,24 @@ def validation_error_string(errors: Iterable[str]) -> str:
 # -- the executor ---------------------------------------------------------------------------
 
 # Integration URIs name a service by its endpoint prefix; where the SDK's name differs.
-_SERVICE_NAMES = {"states": "stepfunctions", "monitoring": "cloudwatch", "email": "ses", "streams.dynamodb":
-                  "dynamodbstreams"}
+_SERVICE_NAMES = {
+    "states": "stepfunctions",
+    "monitoring": "cloudwatch",
+    "email": "ses",
+    "streams.dynamodb": "dynamodbstreams",
+}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _json_service(endpoint_prefix: str) -> tuple[str, str] | None:
     """(X-Amz-Target prefix, JSON version) of the JSON-protocol service with this
     endpoint prefix (states -> AWSStepFunctions, 1.0), from botocore's model."""
     try:
-        metadata = botocore.session.get_session().get_service_model(
-            _SERVICE_NAMES.get(endpoint_prefix, endpoint_prefix)).metadata
+        metadata = (
+            botocore.session.get_session()
+            .get_service_model(_SERVICE_NAMES.get(endpoint_prefix, endpoint_prefix))
+            .metadata
+        )
     except botocore.exceptions.UnknownServiceError:
         return None
     if metadata.get("endpointPrefix") != endpoint_prefix or metadata.get("protocol") != "json":
@@ -285,13 +314,17 @@ class RestApiExecutor:
         started = time.monotonic()
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length).decode("utf-8", errors="replace") if length else ""
-        headers = {key[5:].replace("_", "-").lower(): value for key, value in environ.items()
-                   if key.startswith("HTTP_")}
+        headers = {
+            key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")
+        }
         if environ.get("CONTENT_TYPE"):
             headers["content-type"] = environ["CONTENT_TYPE"]
         request = {
-            "method": environ.get("REQUEST_METHOD", "GET"), "path": match["path"] or "/", "body": body,
-            "headers": headers, "query": {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()},
+            "method": environ.get("REQUEST_METHOD", "GET"),
+            "path": match["path"] or "/",
+            "body": body,
+            "headers": headers,
+            "query": {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()},
             "source_ip": environ.get("REMOTE_ADDR", ""),
         }
         found = self._find(match["api_id"], match["stage"])
@@ -311,42 +344,73 @@ class RestApiExecutor:
     @staticmethod
     def _send(start_response: Callable, status: str, headers: dict, payload: str) -> list[bytes]:
         data = payload.encode()
-        reason = {"200": "OK", "202": "Accepted", "400": "Bad Request", "403": "Forbidden", "404": "Not Found",
-                  "409": "Conflict", "415": "Unsupported Media Type", "429": "Too Many Requests",
-                  "500": "Internal Server Error", "503": "Service Unavailable", "504": "Gateway Timeout"}
-        start_response(f"{status} {reason.get(status, 'Status')}",
-                       [*headers.items(), ("Content-Length", str(len(data)))])
+        reason = {
+            "200": "OK",
+            "202": "Accepted",
+            "400": "Bad Request",
+            "403": "Forbidden",
+            "404": "Not Found",
+            "409": "Conflict",
+            "415": "Unsupported Media Type",
+            "429": "Too Many Requests",
+            "500": "Internal Server Error",
+            "503": "Service Unavailable",
+            "504": "Gateway Timeout",
+        }
+        start_response(
+            f"{status} {reason.get(status, 'Status')}", [*headers.items(), ("Content-Length", str(len(data)))]
+        )
         return [data]
 
     def _find(self, api_id: str, stage_name: str) -> tuple[Any, Any, dict] | None:
         # The URL names no region: the API is looked for in every region in use.
-        api = next((backend.apis[api_id] for backend in apigateway_backends[self.account_id].values()
-                    if api_id in backend.apis), None)
+        api = next(
+            (
+                backend.apis[api_id]
+                for backend in apigateway_backends[self.account_id].values()
+                if api_id in backend.apis
+            ),
+            None,
+        )
         stage = api.stages.get(stage_name) if api else None
         if stage is None:
             return None
         deployment = api.deployments.get(stage.deployment_id)
         deployed = getattr(deployment, "snapshot", None) or {
-            "resources": api.resources, "models": api.models, "request_validators": api.request_validators,
-            "gateway_responses": api.gateway_responses}
+            "resources": api.resources,
+            "models": api.models,
+            "request_validators": api.request_validators,
+            "gateway_responses": api.gateway_responses,
+        }
         return api, stage, deployed
 
     def _context(self, api: Any, stage: Any, request: dict) -> dict:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         credential = _CREDENTIAL.search(request["headers"].get("authorization", ""))
         request_id = str(uuid.uuid4())
         return {
-            "requestId": request_id, "extendedRequestId": request_id.replace("-", "")[:16],
+            "requestId": request_id,
+            "extendedRequestId": request_id.replace("-", "")[:16],
             "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
             "requestTimeEpoch": str(int(now.timestamp() * 1000)),
-            "httpMethod": request["method"], "path": f"/{stage.name}{request['path']}",
-            "resourcePath": "", "resourceId": "", "stage": stage.name, "apiId": api.id,
-            "accountId": self.account_id, "protocol": "HTTP/1.1",
+            "httpMethod": request["method"],
+            "path": f"/{stage.name}{request['path']}",
+            "resourcePath": "",
+            "resourceId": "",
+            "stage": stage.name,
+            "apiId": api.id,
+            "accountId": self.account_id,
+            "protocol": "HTTP/1.1",
             "domainName": request["headers"].get("host", ""),
-            "identity": {"sourceIp": request["source_ip"], "userAgent": request["headers"].get("user-agent", ""),
-                         "accessKey": credential["key"] if credential else "",
-                         "caller": credential["key"] if credential else "", "user": "", "userArn": "",
-                         "accountId": self.account_id if credential else ""},
+            "identity": {
+                "sourceIp": request["source_ip"],
+                "userAgent": request["headers"].get("user-agent", ""),
+                "accessKey": credential["key"] if credential else "",
+                "caller": credential["key"] if credential else "",
+                "user": "",
+                "userArn": "",
+                "accountId": self.account_id if credential else "",
+            },
             "error": {"message": "", "messageString": '""', "responseType": "", "validationErrorString": ""},
             "integration": {"status": "", "latency": "", "error": ""},
             "responseOverride": {"header": {}},
@@ -402,8 +466,9 @@ class RestApiExecutor:
         try:
             document = json.loads(request["body"] or "{}")
         except ValueError as error:
-            raise GatewayError("BAD_REQUEST_BODY", "malformed JSON",
-                               validation_error_string([f"Invalid JSON: {error}"])) from None
+            raise GatewayError(
+                "BAD_REQUEST_BODY", "malformed JSON", validation_error_string([f"Invalid JSON: {error}"])
+            ) from None
         errors = validation_errors(model.schema, document)
         if errors:
             raise GatewayError("BAD_REQUEST_BODY", "; ".join(errors), validation_error_string(errors))
@@ -418,7 +483,8 @@ class RestApiExecutor:
         if content_type in templates:
             payload = render(templates[content_type], request["body"], context, params)
         elif (integration.passthrough_behaviour or "WHEN_NO_MATCH") == "NEVER" or (
-                integration.passthrough_behaviour == "WHEN_NO_TEMPLATES" and templates):
+            integration.passthrough_behaviour == "WHEN_NO_TEMPLATES" and templates
+        ):
             raise GatewayError("UNSUPPORTED_MEDIA_TYPE", f"no template for {content_type}")
         else:
             payload = request["body"]
@@ -441,13 +507,15 @@ class RestApiExecutor:
         target_prefix, json_version = service
         stamp = time.strftime("%Y%m%d", time.gmtime())
         environ = EnvironBuilder(
-            method="POST", path="/", data=payload.encode(),
+            method="POST",
+            path="/",
+            data=payload.encode(),
             base_url=f"https://{uri['service']}.{uri['region']}.amazonaws.com",
             headers={
                 "X-Amz-Target": f"{target_prefix}.{uri['target']}",
                 "Content-Type": f"application/x-amz-json-{json_version}",
                 "Authorization": f"AWS4-HMAC-SHA256 Credential=testing/{stamp}/{uri['region']}/{uri['service']}"
-                                 f"/aws4_request, SignedHeaders=host;x-amz-target, Signature=emulated",
+                f"/aws4_request, SignedHeaders=host;x-amz-target, Signature=emulated",
             },
         ).get_environ()
         try:
@@ -458,8 +526,9 @@ class RestApiExecutor:
 
     def _integration_response(self, method: Any, status: str, body: str, context: dict) -> tuple[str, dict, str]:
         responses = list((method.method_integration.integration_responses or {}).values())
-        chosen = next((r for r in responses if r.selection_pattern and re.fullmatch(r.selection_pattern, status)),
-                      None) or next((r for r in responses if not r.selection_pattern), None)
+        chosen = next(
+            (r for r in responses if r.selection_pattern and re.fullmatch(r.selection_pattern, status)), None
+        ) or next((r for r in responses if not r.selection_pattern), None)
         if chosen is None:
             raise GatewayError("API_CONFIGURATION_ERROR", f"no integration response for status {status}")
         templates = chosen.response_templates or {}
@@ -475,13 +544,20 @@ class RestApiExecutor:
     def _gateway_response(self, deployed: dict, error: GatewayError, context: dict) -> tuple[str, dict, str]:
         status, message, error_type = GATEWAY_ERRORS[error.response_type]
         context["executionLog"] = f"{error.response_type}: {error.detail}"
-        context["error"] = {"message": message, "messageString": json.dumps(message),
-                            "responseType": error.response_type, "validationErrorString": error.validation_error}
+        context["error"] = {
+            "message": message,
+            "messageString": json.dumps(message),
+            "responseType": error.response_type,
+            "validationErrorString": error.validation_error,
+        }
         family = "DEFAULT_4XX" if status.startswith("4") else "DEFAULT_5XX"
         custom = deployed["gateway_responses"].get(error.response_type) or deployed["gateway_responses"].get(family)
         template = DEFAULT_GATEWAY_TEMPLATE
-        headers = {"Content-Type": "application/json", "x-amzn-RequestId": context["requestId"],
-                   "x-amzn-ErrorType": error_type}
+        headers = {
+            "Content-Type": "application/json",
+            "x-amzn-RequestId": context["requestId"],
+            "x-amzn-ErrorType": error_type,
+        }
         if custom is not None:
             status = str(custom.status_code or status)
             template = (custom.response_templates or {}).get("application/json", template)
@@ -504,8 +580,12 @@ class RestApiExecutor:
         the group AWS writes execution logs to (only these lines are emulated)."""
         levels = {settings.get("loggingLevel") for settings in (stage.method_settings or {}).values()}
         if "executionLog" in context and levels & {"ERROR", "INFO"}:
-            self._put_log_line(api.region_name, f"API-Gateway-Execution-Logs_{api.id}/{stage.name}",
-                               context["requestId"], f"({context['requestId']}) {context['executionLog']}")
+            self._put_log_line(
+                api.region_name,
+                f"API-Gateway-Execution-Logs_{api.id}/{stage.name}",
+                context["requestId"],
+                f"({context['requestId']}) {context['executionLog']}",
+            )
 
     def _access_log(self, api: Any, stage: Any, context: dict) -> None:
         settings = stage.access_log_settings or {}

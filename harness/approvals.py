@@ -8,8 +8,9 @@ the same steps with aws-cli.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import boto3
 
@@ -38,20 +39,30 @@ class Approvals:
     """Reads approval requests and answers them. The queue is drained into memory,
     so requests for other orders are kept for whoever asks for them later."""
 
-    def __init__(self, outputs: StackOutputs, *, endpoint_url: str | None = None,
-                 client_factory: Callable[[str], Any] | None = None) -> None:
+    def __init__(
+        self,
+        outputs: StackOutputs,
+        *,
+        endpoint_url: str | None = None,
+        client_factory: Callable[[str], Any] | None = None,
+    ) -> None:
         self.queue_url = outputs.approval_queue_url
         endpoint = endpoint_url or outputs.endpoint_url
         factory = client_factory or (
-            lambda service: boto3.client(service, endpoint_url=endpoint, region_name=outputs.region,
-                                         aws_access_key_id="testing", aws_secret_access_key="testing")
+            lambda service: boto3.client(
+                service,
+                endpoint_url=endpoint,
+                region_name=outputs.region,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
         )
         self.sqs = factory("sqs")
         self.sfn = factory("stepfunctions")
         self._received: dict[str, list[ApprovalRequest]] = {}
 
     @classmethod
-    def for_observer(cls, observer: Any) -> "Approvals":
+    def for_observer(cls, observer: Any) -> Approvals:
         """Approvals with the clients (endpoint, credentials) of an Observer of the same stack."""
         return cls(observer.outputs, client_factory=observer._client)
 
@@ -72,8 +83,11 @@ class Approvals:
 
     def wait_for_request(self, order_id: str, *, timeout: float = 10) -> ApprovalRequest:
         """The order's approval request, once the workflow has sent it."""
-        found = poll(lambda: self.requests(order_id), timeout=timeout,
-                     describe=lambda: f"no approval request for {order_id}; seen for: {sorted(self._received)}")
+        found = poll(
+            lambda: self.requests(order_id),
+            timeout=timeout,
+            describe=lambda: f"no approval request for {order_id}; seen for: {sorted(self._received)}",
+        )
         return found[-1]
 
     def approve(self, request: ApprovalRequest, decision: dict[str, Any] | None = None) -> None:

@@ -8,22 +8,35 @@ designs or from the AWS facts in the README.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from typing import Iterator
+from collections.abc import Iterator
+from functools import cache
 
 import botocore.session
 
 MAX_RETRY_ATTEMPTS = 10
 STATES_ERRORS = {
-    "States.ALL", "States.TaskFailed", "States.Timeout", "States.HeartbeatTimeout", "States.Permissions",
-    "States.ResultPathMatchFailure", "States.ParameterPathFailure", "States.BranchFailed",
-    "States.NoChoiceMatched", "States.IntrinsicFailure", "States.ExceedToleratedFailureThreshold",
-    "States.ItemReaderFailed", "States.ResultWriterFailed", "States.QueryEvaluationError",
+    "States.ALL",
+    "States.TaskFailed",
+    "States.Timeout",
+    "States.HeartbeatTimeout",
+    "States.Permissions",
+    "States.ResultPathMatchFailure",
+    "States.ParameterPathFailure",
+    "States.BranchFailed",
+    "States.NoChoiceMatched",
+    "States.IntrinsicFailure",
+    "States.ExceedToleratedFailureThreshold",
+    "States.ItemReaderFailed",
+    "States.ResultWriterFailed",
+    "States.QueryEvaluationError",
 }
 UNCATCHABLE = {"States.Runtime", "States.DataLimitExceeded"}
 # Step Functions' optimized integrations this project may use, with the suffixes each accepts.
 OPTIMIZED = {
-    "dynamodb:getItem": {""}, "dynamodb:putItem": {""}, "dynamodb:updateItem": {""}, "dynamodb:deleteItem": {""},
+    "dynamodb:getItem": {""},
+    "dynamodb:putItem": {""},
+    "dynamodb:updateItem": {""},
+    "dynamodb:deleteItem": {""},
     "sns:publish": {"", ".waitForTaskToken"},
     "sqs:sendMessage": {"", ".waitForTaskToken"},
     "lambda:invoke": {"", ".waitForTaskToken"},
@@ -32,8 +45,12 @@ OPTIMIZED = {
 }
 AWS_SDK_SERVICE_NAMES = {"sfn": "stepfunctions"}  # aws-sdk:<name> that botocore spells differently
 _ERROR_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$")
-_TASK_RESOURCE = re.compile(r"^arn:aws:states:::(?P<integration>[a-zA-Z0-9-]+:[a-zA-Z0-9]+)(?P<suffix>\.[a-zA-Z]+(:2)?)?$")
-_AWS_SDK = re.compile(r"^arn:aws:states:::aws-sdk:(?P<service>[a-z0-9]+):(?P<action>[a-zA-Z0-9]+)(\.waitForTaskToken)?$")
+_TASK_RESOURCE = re.compile(
+    r"^arn:aws:states:::(?P<integration>[a-zA-Z0-9-]+:[a-zA-Z0-9]+)(?P<suffix>\.[a-zA-Z]+(:2)?)?$"
+)
+_AWS_SDK = re.compile(
+    r"^arn:aws:states:::aws-sdk:(?P<service>[a-z0-9]+):(?P<action>[a-zA-Z0-9]+)(\.waitForTaskToken)?$"
+)
 _LAMBDA_ARN = re.compile(r"^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9-_]+(:[A-Za-z0-9-_$]+)?$")
 
 
@@ -124,7 +141,7 @@ def resource_problem(resource: str) -> str | None:
     return f"{resource!r} is not a Task resource AWS knows"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _operations(service: str) -> frozenset[str]:
     session = botocore.session.get_session()
     if service not in session.get_available_services():
@@ -184,9 +201,17 @@ def _reachability(scope: dict, path: str) -> list[str]:
 # Findings AWS's own validation refuses too (ValidateStateMachineDefinition
 # answers FAIL, CreateStateMachine InvalidDefinition); the rest are this
 # project's rules, which AWS accepts.
-_AWS_REJECTS = ("does not exist", "state name also used", "is not a Task resource AWS knows",
-                "no optimized integration", "does not support", "has no API action",
-                "States.ALL must stand alone", "not an error name", ": unreachable")
+_AWS_REJECTS = (
+    "does not exist",
+    "state name also used",
+    "is not a Task resource AWS knows",
+    "no optimized integration",
+    "does not support",
+    "has no API action",
+    "States.ALL must stand alone",
+    "not an error name",
+    ": unreachable",
+)
 
 
 def aws_rejects(finding: str) -> bool:

@@ -13,29 +13,60 @@ from . import demo_orders
 from .emulator import EmbeddedEmulator
 from .faults import FaultRule
 from .observe import Execution, Observer
-from .report import picture
 from .orders import TEST_CATALOGUE, seed_stock
+from .report import picture
 from .stack import deploy
 
 REPORTS = Path("build/reports")
 
 REQUESTS = [
-    ("text", {"notification_id": "demo-text", "delivery_mode": "text",
-              "message_content": "Your code is 481516", "user_phone": "+14155550100"}),
-    ("mail", {"notification_id": "demo-mail", "delivery_mode": "mail", "subject": "Your invoice",
-              "message_content": "Invoice 2342 is ready.", "user_email": "ada@example.com"}),
-    ("dual", {"notification_id": "demo-dual", "delivery_mode": "dual", "message_content": "Your parcel has left.",
-              "user_phone": "+14155550101", "user_email": "grace@example.com"}),
+    (
+        "text",
+        {
+            "notification_id": "demo-text",
+            "delivery_mode": "text",
+            "message_content": "Your code is 481516",
+            "user_phone": "+14155550100",
+        },
+    ),
+    (
+        "mail",
+        {
+            "notification_id": "demo-mail",
+            "delivery_mode": "mail",
+            "subject": "Your invoice",
+            "message_content": "Invoice 2342 is ready.",
+            "user_email": "ada@example.com",
+        },
+    ),
+    (
+        "dual",
+        {
+            "notification_id": "demo-dual",
+            "delivery_mode": "dual",
+            "message_content": "Your parcel has left.",
+            "user_phone": "+14155550101",
+            "user_email": "grace@example.com",
+        },
+    ),
     # SNS refuses the phone number (not E.164), and SES throttles the first send: the
     # email is retried and delivered, the SMS is recorded as failed.
-    ("dual, one channel failing", {"notification_id": "demo-partial", "delivery_mode": "dual",
-                                   "message_content": "Your table is ready.", "user_phone": "+1-415-555-0102",
-                                   "user_email": "alan@example.com"}),
+    (
+        "dual, one channel failing",
+        {
+            "notification_id": "demo-partial",
+            "delivery_mode": "dual",
+            "message_content": "Your table is ready.",
+            "user_phone": "+1-415-555-0102",
+            "user_email": "alan@example.com",
+        },
+    ),
     ("bad request", {"notification_id": "demo-bad", "delivery_mode": "pigeon", "message_content": "Coo"}),
 ]
 FAULTS = {
-    "demo-partial": FaultRule(service="sesv2", operation="SendEmail", error_code="TooManyRequestsException",
-                              status=429, times=1),
+    "demo-partial": FaultRule(
+        service="sesv2", operation="SendEmail", error_code="TooManyRequestsException", status=429, times=1
+    ),
 }
 
 
@@ -50,14 +81,19 @@ def show(title: str, request: dict, execution: Execution, observer: Observer) ->
     sms = observer.sms(request.get("user_phone")) if request.get("user_phone") else []
     emails = observer.emails(request.get("user_email")) if request.get("user_email") else []
     print(f"sms       : {[(m['PhoneNumber'], m['Message']) for m in sms] or '(none)'}")
-    print(f"emails    : {[(m['Destination']['ToAddresses'], m['Subject'], m['Body']['text_part']) for m in emails] or '(none)'}")
+    print(
+        f"emails    : {[(m['Destination']['ToAddresses'], m['Subject'], m['Body']['text_part']) for m in emails] or '(none)'}"
+    )
     print(f"picture   : {picture(observer, execution, REPORTS / (request['notification_id'] + '.html'), title)}")
 
 
 def main() -> int:
     with EmbeddedEmulator() as emulator:
-        print(f"Embedded emulator (moto) on {emulator.endpoint_url}; terraform apply of the root module "
-              "(variables.tf defaults) ...", flush=True)
+        print(
+            f"Embedded emulator (moto) on {emulator.endpoint_url}; terraform apply of the root module "
+            "(variables.tf defaults) ...",
+            flush=True,
+        )
         deployment = deploy(Path("build/terraform-demo"), emulator.endpoint_url, var_file=None)
         print(deployment.apply_summary)
         outputs = deployment.outputs

@@ -18,8 +18,14 @@ CUSTOMER = {"customer_id": "c-demo", "email": "ada@example.com", "phone": "+1415
 
 
 def order(order_id: str, amount_cents: int, token: str) -> dict:
-    return {"order_id": order_id, "customer": CUSTOMER, "items": [{"sku": "SKU-LAPTOP", "quantity": 1}],
-            "amount_cents": amount_cents, "currency": "USD", "payment_token": token}
+    return {
+        "order_id": order_id,
+        "customer": CUSTOMER,
+        "items": [{"sku": "SKU-LAPTOP", "quantity": 1}],
+        "amount_cents": amount_cents,
+        "currency": "USD",
+        "payment_token": token,
+    }
 
 
 def message_of(cause: str | None) -> str | None:
@@ -38,8 +44,9 @@ def heading(title: str, request: dict) -> None:
     print(f"\n=== order: {title}: {json.dumps(request)}")
 
 
-def show(title: str, request: dict, execution: Execution, orders: OrderObserver, stock_before: dict,
-         reports: Path) -> None:
+def show(
+    title: str, request: dict, execution: Execution, orders: OrderObserver, stock_before: dict, reports: Path
+) -> None:
     print(f"execution : {execution.status}" + (f"  error={execution.error}" if execution.error else ""))
     if execution.cause:
         print(f"cause     : {message_of(execution.cause)}")
@@ -55,8 +62,9 @@ def show(title: str, request: dict, execution: Execution, orders: OrderObserver,
     outcome = "confirmed" if execution.status == "SUCCEEDED" else "cancelled"
     nested = orders.notification_execution(f"order-{request['order_id']}-{outcome}")
     print(f"notified  : nested execution {nested.arn}: {nested.status} {json.dumps(nested.output)}")
-    drawn = picture(orders.observer, nested, reports / f"{request['order_id']}-notification.html",
-                    f"{title}: the customer's notice")
+    drawn = picture(
+        orders.observer, nested, reports / f"{request['order_id']}-notification.html", f"{title}: the customer's notice"
+    )
     print(f"picture   : {drawn}")
 
 

@@ -51,12 +51,27 @@ FUNCTIONS = {  # name: (module, timeout, environment variables)
 }
 
 # One role for all three, with what any of them might need, on every resource: the anti-pattern's way.
-TRUST = {"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
-POLICY = {"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Action": ["lambda:InvokeFunction", "sns:Publish", "ses:SendEmail",
-                                   "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-     "Resource": "*"}]}
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": [
+                "lambda:InvokeFunction",
+                "sns:Publish",
+                "ses:SendEmail",
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:PutLogEvents",
+            ],
+            "Resource": "*",
+        }
+    ],
+}
 
 
 @dataclass(frozen=True)
@@ -69,10 +84,14 @@ class Baseline:
 
     def client(self) -> Any:
         # The read timeout bounds the wait: the coordinator cannot run longer than its own timeout.
-        config = Config(read_timeout=COORDINATOR_TIMEOUT_SECONDS + 30, connect_timeout=10,
-                        retries={"mode": "standard", "total_max_attempts": 1})
-        return boto3.client("lambda", endpoint_url=self.endpoint_url, region_name=self.region, config=config,
-                            **CREDENTIALS)
+        config = Config(
+            read_timeout=COORDINATOR_TIMEOUT_SECONDS + 30,
+            connect_timeout=10,
+            retries={"mode": "standard", "total_max_attempts": 1},
+        )
+        return boto3.client(
+            "lambda", endpoint_url=self.endpoint_url, region_name=self.region, config=config, **CREDENTIALS
+        )
 
     def invoke(self, request: Any, *, via: str = "api", client: Any = None) -> dict:
         """Run the coordinator on `request` (JSON-encoded unless a string) and return its answer,
@@ -83,8 +102,9 @@ class Baseline:
         workers (and Lambda's retries of them) have finished by then."""
         body = request if isinstance(request, str) else json.dumps(request)
         event = {"body": body} if via == "api" else {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": body}}]}
-        response = (client or self.client()).invoke(FunctionName=self.coordinator, InvocationType="RequestResponse",
-                                                    Payload=json.dumps(event))
+        response = (client or self.client()).invoke(
+            FunctionName=self.coordinator, InvocationType="RequestResponse", Payload=json.dumps(event)
+        )
         payload = json.loads(response["Payload"].read() or b"null")
         if response.get("FunctionError"):
             raise RuntimeError(f"the coordinator itself failed: {payload}")
@@ -105,9 +125,15 @@ def deploy_baseline(emulator: EmbeddedEmulator, *, sender_email: str) -> Baselin
     values = {"SENDER_EMAIL": sender_email}
     code = package_bytes(SOURCE_DIR)
     for name, (module, timeout, variables) in FUNCTIONS.items():
-        settings = {"Runtime": RUNTIME, "Role": role_arn, "Handler": f"{module}.handler", "Timeout": timeout,
-                    "MemorySize": 128, "Environment": {"Variables": {v: values[v] for v in variables}},
-                    "Description": "ANTI-PATTERN reference (seed 000); do not deploy"}
+        settings = {
+            "Runtime": RUNTIME,
+            "Role": role_arn,
+            "Handler": f"{module}.handler",
+            "Timeout": timeout,
+            "MemorySize": 128,
+            "Environment": {"Variables": {v: values[v] for v in variables}},
+            "Description": "ANTI-PATTERN reference (seed 000); do not deploy",
+        }
         try:
             lambda_client.create_function(FunctionName=name, Code={"ZipFile": code}, **settings)
         except lambda_client.exceptions.ResourceConflictException:

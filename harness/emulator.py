@@ -18,7 +18,8 @@ import json
 import os
 import socket
 import time
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import parse_qs
 
 import boto3
@@ -107,10 +108,18 @@ class HarnessApp:
             if phone_filter in (None, phone):
                 # moto keeps the phone number and text only; LocalStack's other
                 # fields hold these values for a direct (topic-less) SMS.
-                by_phone.setdefault(phone, []).append({
-                    "PhoneNumber": phone, "TopicArn": None, "SubscriptionArn": None, "MessageId": message_id,
-                    "Message": message, "MessageAttributes": {}, "MessageStructure": None, "Subject": None,
-                })
+                by_phone.setdefault(phone, []).append(
+                    {
+                        "PhoneNumber": phone,
+                        "TopicArn": None,
+                        "SubscriptionArn": None,
+                        "MessageId": message_id,
+                        "Message": message,
+                        "MessageAttributes": {},
+                        "MessageStructure": None,
+                        "Subject": None,
+                    }
+                )
         return "200 OK", {"sms_messages": by_phone, "region": region}
 
     def _emails(self, method: str, environ: dict) -> tuple[str, Any]:
@@ -130,12 +139,19 @@ class HarnessApp:
             if hasattr(message, "raw_data"):
                 item.update(Source=message.source, RawData=message.raw_data)
             elif hasattr(message, "template"):
-                item.update(Source=message.source, Template=message.template, TemplateData=message.template_data,
-                            Destination=message.destinations)
+                item.update(
+                    Source=message.source,
+                    Template=message.template,
+                    TemplateData=message.template_data,
+                    Destination=message.destinations,
+                )
             else:
-                item.update(Destination={k: list(v) for k, v in message.destinations.items() if v},
-                            Source=message.source, Subject=message.subject,
-                            Body={"text_part": message.body, "html_part": None})
+                item.update(
+                    Destination={k: list(v) for k, v in message.destinations.items() if v},
+                    Source=message.source,
+                    Subject=message.subject,
+                    Body={"text_part": message.body, "html_part": None},
+                )
             item["Timestamp"] = stamp
             messages.append(item)
         return "200 OK", {"messages": messages}
@@ -173,8 +189,13 @@ class _HarnessMotoServer(ThreadedMotoServer):
 class EmbeddedEmulator:
     """One per process: moto's interpreter reads the port from MOTO_PORT."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int | None = None, region: str = "us-east-1",
-                 accelerated: bool | None = None) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        region: str = "us-east-1",
+        accelerated: bool | None = None,
+    ) -> None:
         self.host = host
         self.port = port or free_port(host)
         self.region = region
@@ -192,7 +213,7 @@ class EmbeddedEmulator:
     def endpoint_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self) -> "EmbeddedEmulator":
+    def start(self) -> EmbeddedEmulator:
         running = os.environ.get("MOTO_PORT")
         if running and running != str(self.port) and os.environ.get("HARNESS_EMULATOR_RUNNING"):
             raise RuntimeError("an embedded emulator already runs in this process (MOTO_PORT is global)")
@@ -229,10 +250,11 @@ class EmbeddedEmulator:
         os.environ.pop("HARNESS_EMULATOR_RUNNING", None)
 
     def client(self, service: str):
-        return boto3.client(service, endpoint_url=self.endpoint_url, region_name=self.region, config=NO_RETRIES,
-                            **CREDENTIALS)
+        return boto3.client(
+            service, endpoint_url=self.endpoint_url, region_name=self.region, config=NO_RETRIES, **CREDENTIALS
+        )
 
-    def __enter__(self) -> "EmbeddedEmulator":
+    def __enter__(self) -> EmbeddedEmulator:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

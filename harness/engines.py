@@ -11,8 +11,8 @@ APIs, where its deliveries are read (observe.Inspection), and a clean stop.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from . import localstack, ministack
 from .observe import LOCALSTACK_INSPECTION, MINISTACK_INSPECTION, Inspection
@@ -30,8 +30,8 @@ class Engine:
     endpoint_url: str
     inspection: Inspection
     emulator: object | None = None  # the EmbeddedEmulator (fault injector, reset), embedded only
-    detail: str = ""                 # which release or where, for people
-    started_here: bool = True        # False: a LocalStack that was already running, and keeps running
+    detail: str = ""  # which release or where, for people
+    started_here: bool = True  # False: a LocalStack that was already running, and keeps running
 
     @property
     def delivery_paths(self) -> tuple[str, str]:
@@ -61,16 +61,25 @@ def running(name: str, host: str = "127.0.0.1", port: int | None = None) -> Iter
         from .emulator import EmbeddedEmulator  # moto: imported only when it runs
 
         with EmbeddedEmulator(host=host, port=port) as emulator:
-            yield Engine(name, emulator.endpoint_url, LOCALSTACK_INSPECTION, emulator=emulator,
-                         detail="moto 5.2.5 in this process")
+            yield Engine(
+                name,
+                emulator.endpoint_url,
+                LOCALSTACK_INSPECTION,
+                emulator=emulator,
+                detail="moto 5.2.5 in this process",
+            )
         return
     if name == "ministack":
         problem = ministack.why_unavailable()
         if problem:
             raise EngineUnavailable(problem)
         with ministack.MiniStack(port, host) as server:
-            yield Engine(name, server.endpoint_url, MINISTACK_INSPECTION,
-                         detail=f"MiniStack {ministack.pinned_version()} with harness/ministack_extensions.py")
+            yield Engine(
+                name,
+                server.endpoint_url,
+                MINISTACK_INSPECTION,
+                detail=f"MiniStack {ministack.pinned_version()} with harness/ministack_extensions.py",
+            )
         return
     if name == "localstack":
         url = localstack.endpoint_url()
@@ -79,14 +88,23 @@ def running(name: str, host: str = "127.0.0.1", port: int | None = None) -> Iter
             problem = localstack.why_unusable(url)
             if problem:
                 raise EngineUnavailable(problem)
-            yield Engine(name, url, LOCALSTACK_INSPECTION, started_here=False,
-                         detail=f"LocalStack {report.get('edition', '?')} {report.get('version', '?')} at {url}")
+            yield Engine(
+                name,
+                url,
+                LOCALSTACK_INSPECTION,
+                started_here=False,
+                detail=f"LocalStack {report.get('edition', '?')} {report.get('version', '?')} at {url}",
+            )
             return
         cannot_start = localstack.why_no_container()
         if cannot_start:
             raise EngineUnavailable(f"no LocalStack answers at {url}, and none can be started here: {cannot_start}")
         with localstack.Container(port or 4566) as container:
-            yield Engine(name, container.endpoint_url, LOCALSTACK_INSPECTION,
-                         detail=f"{container.image} in Docker on {container.endpoint_url}")
+            yield Engine(
+                name,
+                container.endpoint_url,
+                LOCALSTACK_INSPECTION,
+                detail=f"{container.image} in Docker on {container.endpoint_url}",
+            )
         return
     raise ValueError(f"unknown engine {name!r}: one of {', '.join(ENGINES)}")

@@ -19,9 +19,10 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
-from typing import Any, Iterable
+from functools import cache
+from typing import Any
 from urllib.parse import parse_qs, unquote
 
 import botocore.session
@@ -84,17 +85,17 @@ class FaultRule:
         return True
 
 
-@lru_cache(maxsize=None)
+@cache
 def _model(service: str):
     return botocore.session.get_session().get_service_model(service)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _operations(service: str) -> frozenset[str]:
     return frozenset(_model(service).operation_names)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _rest_routes(service: str) -> tuple[tuple[str, re.Pattern, str], ...]:
     """(method, path regex, operation) for a REST service, most specific first.
     Each {Label} of the URI becomes a named group, so `when` can match it."""

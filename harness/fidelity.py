@@ -17,13 +17,12 @@ import uuid
 
 import botocore
 import botocore.session
-
-from moto.core.exceptions import AWSError, ServiceException
 from moto.awslambda.models import LambdaFunction
-from moto.iam.exceptions import NoSuchEntity as IamNoSuchEntity
-from moto.iam.models import User as IamUser
+from moto.core.exceptions import AWSError, ServiceException
 from moto.core.responses import EmptyResult
 from moto.dynamodb.models import DynamoDBBackend
+from moto.iam.exceptions import NoSuchEntity as IamNoSuchEntity
+from moto.iam.models import User as IamUser
 from moto.ses.exceptions import InvalidParameterValue
 from moto.sesv2.responses import SESV2Response
 from moto.sns import responses as sns_responses
@@ -31,6 +30,8 @@ from moto.sns import utils as sns_utils
 from moto.sns.exceptions import SNSInvalidParameter
 from moto.stepfunctions import exceptions as sfn_errors
 from moto.stepfunctions import responses as sfn_responses
+from moto.stepfunctions.models import StepFunctionBackend
+from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
 from moto.stepfunctions.parser.asl.component.state import state as state_module
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_aws_sdk as aws_sdk_task,
@@ -38,18 +39,16 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
     StateTaskServiceCallback,
 )
-from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
-    StateTaskServiceSfn,
-)
-from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackConsumerTimeout
-from moto.stepfunctions.models import StepFunctionBackend
-from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_dynamodb import (
     StateTaskServiceDynamoDB,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
+    StateTaskServiceSfn,
 )
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sns import (
     StateTaskServiceSns,
 )
+from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackConsumerTimeout
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.utilities.docker_utilities import DockerModel
@@ -96,8 +95,8 @@ def _aws_timestamp(moment: datetime.datetime | str) -> str:
     if isinstance(moment, str):
         moment = datetime.datetime.fromisoformat(moment)
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    stamp = moment.astimezone(datetime.timezone.utc).isoformat(timespec="milliseconds")
+        moment = moment.replace(tzinfo=datetime.UTC)
+    stamp = moment.astimezone(datetime.UTC).isoformat(timespec="milliseconds")
     return stamp.replace("+00:00", "Z")
 
 
@@ -184,8 +183,9 @@ def send_task_failure_keeps_the_cause() -> None:
         backend = self.stepfunction_backend
         if "cause" not in inspect.signature(backend.send_task_failure).parameters:
             return handler(self)
-        backend.send_task_failure(self._get_param("taskToken"), error=self._get_param("error"),
-                                  cause=self._get_param("cause"))
+        backend.send_task_failure(
+            self._get_param("taskToken"), error=self._get_param("error"), cause=self._get_param("cause")
+        )
         return EmptyResult()
 
     send_task_failure.keeps_cause = True
@@ -245,11 +245,11 @@ def answers_to_a_closed_task_are_task_timed_out() -> None:
             if endpoint.consumer_error is not None:  # moto's own TaskTimedOut() lacks its message: a 500
                 raise _TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'")
             return answer(self, task_token, *args, **kwargs)
+
         return answering
 
     for name in ("send_task_success", "send_task_failure", "send_task_heartbeat"):
-        setattr(StepFunctionsParserBackend, name,
-                answer_checking_the_token(getattr(StepFunctionsParserBackend, name)))
+        setattr(StepFunctionsParserBackend, name, answer_checking_the_token(getattr(StepFunctionsParserBackend, name)))
     eval_body_closing_its_token.closes_its_token = True
     StateTaskServiceCallback._eval_body = eval_body_closing_its_token
 
@@ -290,11 +290,12 @@ def start_execution_checks_its_input_and_name() -> None:
             if len(execution_input.encode("utf-8", "surrogatepass")) > MAX_EXECUTION_INPUT_BYTES:
                 raise sfn_errors.ValidationException(
                     "1 validation error detected: Value at 'input' failed to satisfy constraint: "
-                    f"Member must have length less than or equal to {MAX_EXECUTION_INPUT_BYTES}")
+                    f"Member must have length less than or equal to {MAX_EXECUTION_INPUT_BYTES}"
+                )
             try:
                 json.loads(execution_input, parse_constant=_refuse_json_constant)
             except ValueError as error:
-                raise sfn_errors.InvalidExecutionInput(f"Invalid State Machine Execution Input: '{error}'")
+                raise sfn_errors.InvalidExecutionInput(f"Invalid State Machine Execution Input: '{error}'") from None
         return start(self, state_machine_arn, name, execution_input, trace_header)
 
     start_checked.checks_input_and_name = True
@@ -335,7 +336,8 @@ def sesv2_refuses_addresses_it_cannot_send_to() -> None:
         params = json.loads(self.body or "{}")
         destination = params.get("Destination") or {}
         addresses = [params.get("FromEmailAddress") or ""] + [
-            address for key in ("ToAddresses", "CcAddresses", "BccAddresses") for address in destination.get(key, [])]
+            address for key in ("ToAddresses", "CcAddresses", "BccAddresses") for address in destination.get(key, [])
+        ]
         for address in addresses:
             problem = _ses_address_problem(address)
             if problem:

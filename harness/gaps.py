@@ -31,8 +31,8 @@ START, END = "<!-- gaps:start -->", "<!-- gaps:end -->"
 class Gap:
     engine: str
     name: str
-    gap: str        # what the engine does differently from AWS
-    evidence: str   # what was seen, on which release
+    gap: str  # what the engine does differently from AWS
+    evidence: str  # what was seen, on which release
     tests: tuple[str, ...]
 
     @property
@@ -48,7 +48,9 @@ class Closed:
     closed_by: str
 
 
-NOTIFICATION_CATALOGUE = "tests/e2e/test_bad_inputs.py::test_a_malformed_notification_request_is_refused_and_nothing_is_sent"
+NOTIFICATION_CATALOGUE = (
+    "tests/e2e/test_bad_inputs.py::test_a_malformed_notification_request_is_refused_and_nothing_is_sent"
+)
 ORDER_CATALOGUE = "tests/e2e/test_bad_inputs.py::test_a_malformed_order_is_refused_and_nothing_happens"
 
 
@@ -57,66 +59,121 @@ def cases(test: str, *ids: str) -> tuple[str, ...]:
 
 
 GAPS: tuple[Gap, ...] = (
-    Gap("ministack", "start-execution-input",
+    Gap(
+        "ministack",
+        "start-execution-input",
         "StartExecution takes an input that is not JSON, or longer than 262,144 bytes of UTF-8; AWS refuses "
         "the first with InvalidExecutionInput and the second with ValidationException, and nothing runs",
-        "ministack 1.5.33: `StartExecution` with input `{\"delivery_mode\": \"text\"` (cut off), `NaN`, `\'\'` "
+        'ministack 1.5.33: `StartExecution` with input `{"delivery_mode": "text"` (cut off), `NaN`, `\'\'` '
         "or 262,145 bytes answers 200; the execution runs (an input it cannot parse as `{}`)",
-        cases(NOTIFICATION_CATALOGUE, "json-truncated", "json-single-quotes", "json-trailing-comma", "json-nan",
-              "json-empty-input", "json-plain-text", "input-over-256-kib", "input-over-256-kib-of-utf8")
-        + cases(ORDER_CATALOGUE, "json-truncated", "json-nan-amount", "json-empty-input", "input-over-256-kib")),
-    Gap("ministack", "execution-names",
+        cases(
+            NOTIFICATION_CATALOGUE,
+            "json-truncated",
+            "json-single-quotes",
+            "json-trailing-comma",
+            "json-nan",
+            "json-empty-input",
+            "json-plain-text",
+            "input-over-256-kib",
+            "input-over-256-kib-of-utf8",
+        )
+        + cases(ORDER_CATALOGUE, "json-truncated", "json-nan-amount", "json-empty-input", "input-over-256-kib"),
+    ),
+    Gap(
+        "ministack",
+        "execution-names",
         "StartExecution takes execution names AWS refuses: with white space, brackets, wildcards, `:`, `/` or "
         "other special or control characters (InvalidName), or over 80 characters (ValidationException)",
         "ministack 1.5.33: `StartExecution` named `bad name`, `a/b`, `order:42` or 81 characters answers 200 "
         "and the execution runs",
-        cases(NOTIFICATION_CATALOGUE, "name-with-space", "name-with-slash", "name-with-wildcard", "name-with-brackets",
-              "name-with-nul", "name-over-80-characters")
-        + cases(ORDER_CATALOGUE, "name-with-colon", "name-over-80-characters")),
-    Gap("ministack", "sns-sms-checks",
+        cases(
+            NOTIFICATION_CATALOGUE,
+            "name-with-space",
+            "name-with-slash",
+            "name-with-wildcard",
+            "name-with-brackets",
+            "name-with-nul",
+            "name-over-80-characters",
+        )
+        + cases(ORDER_CATALOGUE, "name-with-colon", "name-over-80-characters"),
+    ),
+    Gap(
+        "ministack",
+        "sns-sms-checks",
         "SNS Publish to a PhoneNumber takes numbers that are not E.164 (dashes, 16 digits, a leading 0, "
         "invisible or full-width characters) and messages over 1,600 characters; AWS answers InvalidParameter, "
         "which the workflow records as the SMS channel's failure",
         "ministack 1.5.33: `sns:publish` with `PhoneNumber` `+1-415-555-0100` returns a MessageId and lists "
         "the SMS at /_ministack/sns/sms-messages; the notification ends DELIVERED instead of DeliveryFailed",
-        cases(NOTIFICATION_CATALOGUE, "sms-over-1600-characters", "phone-with-dashes", "phone-too-long",
-              "phone-leading-zero", "phone-zero-width-space", "phone-fullwidth-digits")),
-    Gap("ministack", "ses-address-characters",
+        cases(
+            NOTIFICATION_CATALOGUE,
+            "sms-over-1600-characters",
+            "phone-with-dashes",
+            "phone-too-long",
+            "phone-leading-zero",
+            "phone-zero-width-space",
+            "phone-fullwidth-digits",
+        ),
+    ),
+    Gap(
+        "ministack",
+        "ses-address-characters",
         "SES v2 SendEmail takes addresses that are not 7-bit ASCII or hold control characters or white space; "
         "AWS answers BadRequest (SES has no SMTPUTF8), which the workflow records as the email channel's failure",
         "ministack 1.5.33: `sesv2:sendEmail` to `\U0001f600@example.com` or an address with U+00A0 or NUL "
         "returns a MessageId; the notification ends DELIVERED instead of DeliveryFailed",
-        cases(NOTIFICATION_CATALOGUE, "email-emoji-local-part", "email-right-to-left-override", "email-nul",
-              "email-no-break-space")),
+        cases(
+            NOTIFICATION_CATALOGUE,
+            "email-emoji-local-part",
+            "email-right-to-left-override",
+            "email-nul",
+            "email-no-break-space",
+        ),
+    ),
 )
 
 CLOSED: tuple[Closed, ...] = (
-    Closed("ministack", "A handler's exception reaches Step Functions as `Runtime.HandlerError`, not as its class "
-           "name: no named Catch of the order saga (`PaymentDeclined`, `OutOfStock`, `InvalidOrder`…) matches, "
-           "and every failing order ends `OrderFailed`",
-           "ministack 1.5.33 services/lambda_svc.py `_execute_function_warm`: the warm Python worker sends only the "
-           "message; a `tok_declined` order ends `OrderFailed`",
-           "`lambda_error_names`: the worker sends the class name, the executor reports it"),
-    Closed("ministack", "No SES service in its Step Functions aws-sdk integrations: `aws-sdk:sesv2:sendEmail` fails "
-           "with `States.Runtime`, so every email fails",
-           "ministack 1.5.33: \"Service 'sesv2' is not supported in MiniStack aws-sdk integrations\"",
-           "`sesv2_sdk_integration`: dispatched to its own SESv2 handler, errors named `SesV2.<Code>Exception`"),
-    Closed("ministack", "DescribeStateMachine omits `tracingConfiguration`: after `terraform apply` every "
-           "`terraform plan` wants to add `tracing_configuration { enabled = true }`, so `make plan` never exits 0",
-           "ministack 1.5.33: `plan` after `apply` of this stack: \"2 to change\" (both state machines)",
-           "`state_machine_tracing`: kept on the machine and described"),
-    Closed("ministack", "Execution history records no state inside a Parallel branch, no `ParallelStateStarted`/"
-           "`Succeeded`, no `previousEventId`, and branch threads can give two events one id: the path through "
-           "`DeliverChannels`, and each channel's attempts and errors, cannot be read",
-           "ministack 1.5.33: a `dual` notification's history goes from `ParallelStateEntered` to "
-           "`ParallelStateExited` with two `TaskScheduled` and no `SendSms`/`SendEmail` state",
-           "`execution_history`: branch states recorded, events numbered under a lock and chained per branch"),
-    Closed("ministack", "Answering a task token after its Task timed out fails with `TaskDoesNotExist`, not "
-           "`TaskTimedOut` (docs/orders.md tells operators to expect it); a reviewer's heartbeat racing the "
-           "approval's timeout gets one or the other by timing, so a test's outcome would too",
-           "ministack 1.5.33: `SendTaskSuccess` after the approval Task's TimeoutSeconds: "
-           "`TaskDoesNotExist: Task token not found`",
-           "`late_task_tokens`: tokens remembered after their Task ends, answered `TaskTimedOut`"),
+    Closed(
+        "ministack",
+        "A handler's exception reaches Step Functions as `Runtime.HandlerError`, not as its class "
+        "name: no named Catch of the order saga (`PaymentDeclined`, `OutOfStock`, `InvalidOrder`…) matches, "
+        "and every failing order ends `OrderFailed`",
+        "ministack 1.5.33 services/lambda_svc.py `_execute_function_warm`: the warm Python worker sends only the "
+        "message; a `tok_declined` order ends `OrderFailed`",
+        "`lambda_error_names`: the worker sends the class name, the executor reports it",
+    ),
+    Closed(
+        "ministack",
+        "No SES service in its Step Functions aws-sdk integrations: `aws-sdk:sesv2:sendEmail` fails "
+        "with `States.Runtime`, so every email fails",
+        "ministack 1.5.33: \"Service 'sesv2' is not supported in MiniStack aws-sdk integrations\"",
+        "`sesv2_sdk_integration`: dispatched to its own SESv2 handler, errors named `SesV2.<Code>Exception`",
+    ),
+    Closed(
+        "ministack",
+        "DescribeStateMachine omits `tracingConfiguration`: after `terraform apply` every "
+        "`terraform plan` wants to add `tracing_configuration { enabled = true }`, so `make plan` never exits 0",
+        'ministack 1.5.33: `plan` after `apply` of this stack: "2 to change" (both state machines)',
+        "`state_machine_tracing`: kept on the machine and described",
+    ),
+    Closed(
+        "ministack",
+        "Execution history records no state inside a Parallel branch, no `ParallelStateStarted`/"
+        "`Succeeded`, no `previousEventId`, and branch threads can give two events one id: the path through "
+        "`DeliverChannels`, and each channel's attempts and errors, cannot be read",
+        "ministack 1.5.33: a `dual` notification's history goes from `ParallelStateEntered` to "
+        "`ParallelStateExited` with two `TaskScheduled` and no `SendSms`/`SendEmail` state",
+        "`execution_history`: branch states recorded, events numbered under a lock and chained per branch",
+    ),
+    Closed(
+        "ministack",
+        "Answering a task token after its Task timed out fails with `TaskDoesNotExist`, not "
+        "`TaskTimedOut` (docs/orders.md tells operators to expect it); a reviewer's heartbeat racing the "
+        "approval's timeout gets one or the other by timing, so a test's outcome would too",
+        "ministack 1.5.33: `SendTaskSuccess` after the approval Task's TimeoutSeconds: "
+        "`TaskDoesNotExist: Task token not found`",
+        "`late_task_tokens`: tokens remembered after their Task ends, answered `TaskTimedOut`",
+    ),
 )
 
 
@@ -141,8 +198,10 @@ def markdown_tables() -> str:
         for test in gap.tests:
             base, _, case = test.partition("[")
             grouped.setdefault(base, []).append(case.rstrip("]"))
-        tests = "<br>".join(f"`{base}`" + (f" [{', '.join(c for c in found if c)}]" if any(found) else "")
-                            for base, found in grouped.items())
+        tests = "<br>".join(
+            f"`{base}`" + (f" [{', '.join(c for c in found if c)}]" if any(found) else "")
+            for base, found in grouped.items()
+        )
         lines.append(f"| {gap.engine} | **{gap.name}**: {gap.gap} | {gap.evidence} | {tests} |")
     lines += ["", "| engine | gap | evidence | closed by |", "|---|---|---|---|"]
     for closed in CLOSED:

@@ -35,8 +35,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .definition_rules import iter_states
 
@@ -45,24 +46,38 @@ from .definition_rules import iter_states
 WILDCARD_ONLY = {
     "sns:Publish": "publishing to a phone number has no resource ARN",
     "cloudwatch:PutMetricData": "takes no resource; the cloudwatch:namespace condition limits it",
-    "logs:CreateLogDelivery": "vended log delivery", "logs:GetLogDelivery": "vended log delivery",
-    "logs:UpdateLogDelivery": "vended log delivery", "logs:DeleteLogDelivery": "vended log delivery",
-    "logs:ListLogDeliveries": "vended log delivery", "logs:PutResourcePolicy": "vended log delivery",
-    "logs:DescribeResourcePolicies": "vended log delivery", "logs:DescribeLogGroups": "vended log delivery",
-    "xray:PutTraceSegments": "X-Ray", "xray:PutTelemetryRecords": "X-Ray",
-    "xray:GetSamplingRules": "X-Ray", "xray:GetSamplingTargets": "X-Ray",
+    "logs:CreateLogDelivery": "vended log delivery",
+    "logs:GetLogDelivery": "vended log delivery",
+    "logs:UpdateLogDelivery": "vended log delivery",
+    "logs:DeleteLogDelivery": "vended log delivery",
+    "logs:ListLogDeliveries": "vended log delivery",
+    "logs:PutResourcePolicy": "vended log delivery",
+    "logs:DescribeResourcePolicies": "vended log delivery",
+    "logs:DescribeLogGroups": "vended log delivery",
+    "xray:PutTraceSegments": "X-Ray",
+    "xray:PutTelemetryRecords": "X-Ray",
+    "xray:GetSamplingRules": "X-Ray",
+    "xray:GetSamplingTargets": "X-Ray",
 }
 LOG_DELIVERY_ACTIONS = [a for a in WILDCARD_ONLY if a.startswith("logs:")]
 XRAY_ACTIONS = [a for a in WILDCARD_ONLY if a.startswith("xray:")]
 SYNC_RULE = "StepFunctionsGetEventsForStepFunctionsExecutionRule"
 # aws-sdk:<service> names whose IAM prefix differs.
 IAM_PREFIX = {"sesv2": "ses", "sfn": "states", "stepfunctions": "states"}
-_OPTIMIZED = re.compile(r"^arn:aws:states:::(?P<service>[a-z0-9-]+):(?P<action>[a-zA-Z]+)(?P<suffix>\.[a-zA-Z]+(:2)?)?$")
-_AWS_SDK = re.compile(r"^arn:aws:states:::aws-sdk:(?P<service>[a-z0-9]+):(?P<action>[a-zA-Z0-9]+)(\.waitForTaskToken)?$")
-_LAMBDA_ARN = re.compile(r"^arn:(?P<partition>[^:]+):lambda:(?P<region>[^:]+):(?P<account>\d{12}):function:(?P<name>[^:]+)(:[^:]+)?$")
+_OPTIMIZED = re.compile(
+    r"^arn:aws:states:::(?P<service>[a-z0-9-]+):(?P<action>[a-zA-Z]+)(?P<suffix>\.[a-zA-Z]+(:2)?)?$"
+)
+_AWS_SDK = re.compile(
+    r"^arn:aws:states:::aws-sdk:(?P<service>[a-z0-9]+):(?P<action>[a-zA-Z0-9]+)(\.waitForTaskToken)?$"
+)
+_LAMBDA_ARN = re.compile(
+    r"^arn:(?P<partition>[^:]+):lambda:(?P<region>[^:]+):(?P<account>\d{12}):function:(?P<name>[^:]+)(:[^:]+)?$"
+)
 _QUEUE_URL = re.compile(r"^https?://(?P<host>[^/]+)/(?P<account>\d{12})/(?P<name>[^/]+)$")
 _SQS_HOST = re.compile(r"^sqs\.(?P<region>[a-z0-9-]+)\.amazonaws\.com$")
-_STATE_MACHINE_ARN = re.compile(r"^arn:(?P<partition>[^:]+):states:(?P<region>[^:]+):(?P<account>\d{12}):stateMachine:(?P<name>[^:]+)$")
+_STATE_MACHINE_ARN = re.compile(
+    r"^arn:(?P<partition>[^:]+):states:(?P<region>[^:]+):(?P<account>\d{12}):stateMachine:(?P<name>[^:]+)$"
+)
 
 
 class Underivable(ValueError):
@@ -118,6 +133,7 @@ def _pascal(action: str) -> str:
 
 # From the definition ------------------------------------------------------------------
 
+
 def definition_needs(definition: dict, account: Account) -> list[Need]:
     """What every Task of `definition` (rendered) calls, as IAM permissions."""
     needs: list[Need] = []
@@ -141,12 +157,16 @@ def _task_needs(where: str, resource: str, parameters: Mapping[str, Any], accoun
         return _sns_publish(where, parameters, account)
     if service == "dynamodb" and action in ("getItem", "putItem", "updateItem", "deleteItem"):
         table = account.arn("dynamodb", f"table/{_literal(parameters, 'TableName', where)}")
-        return [Need(Permission(f"dynamodb:{_pascal(action)}", table), f"{where}: {resource}"),
-                *_key_use(where, table, "dynamodb", account)]
+        return [
+            Need(Permission(f"dynamodb:{_pascal(action)}", table), f"{where}: {resource}"),
+            *_key_use(where, table, "dynamodb", account),
+        ]
     if service == "sqs" and action == "sendMessage":
         queue = _queue_arn(where, _literal(parameters, "QueueUrl", where), account)
-        return [Need(Permission("sqs:SendMessage", queue), f"{where}: {resource}"),
-                *_key_use(where, queue, "sqs", account)]
+        return [
+            Need(Permission("sqs:SendMessage", queue), f"{where}: {resource}"),
+            *_key_use(where, queue, "sqs", account),
+        ]
     if service == "lambda" and action == "invoke":
         return _lambda(where, _function_arn(_literal(parameters, "FunctionName", where), account))
     if service == "states" and action == "startExecution":
@@ -159,8 +179,10 @@ def _sns_publish(where: str, parameters: Mapping[str, Any], account: Account) ->
         return [Need(Permission("sns:Publish", "*"), f"{where}: sns:publish to a phone number")]
     target = "TopicArn" if ("TopicArn" in parameters or "TopicArn.$" in parameters) else "TargetArn"
     arn = _literal(parameters, target, where)
-    return [Need(Permission("sns:Publish", arn), f"{where}: sns:publish to {target}"),
-            *_key_use(where, arn, "sns", account)]
+    return [
+        Need(Permission("sns:Publish", arn), f"{where}: sns:publish to {target}"),
+        *_key_use(where, arn, "sns", account),
+    ]
 
 
 def _queue_arn(where: str, queue_url: str, account: Account) -> str:
@@ -181,8 +203,10 @@ def _function_arn(name: str, account: Account) -> str:
 
 
 def _lambda(where: str, function_arn: str) -> list[Need]:
-    return [Need(Permission("lambda:InvokeFunction", arn), f"{where}: lambda:invoke")
-            for arn in (function_arn, f"{function_arn}:*")]  # the function, and its versions and aliases
+    return [
+        Need(Permission("lambda:InvokeFunction", arn), f"{where}: lambda:invoke")
+        for arn in (function_arn, f"{function_arn}:*")
+    ]  # the function, and its versions and aliases
 
 
 def _start_execution(where: str, state_machine_arn: str, suffix: str, account: Account) -> list[Need]:
@@ -191,19 +215,25 @@ def _start_execution(where: str, state_machine_arn: str, suffix: str, account: A
         raise Underivable(f"{where}: StateMachineArn {state_machine_arn} is not a state machine ARN")
     needs = [Need(Permission("states:StartExecution", state_machine_arn), f"{where}: states:startExecution")]
     if suffix in (".sync", ".sync:2"):
-        executions = (f"arn:{child['partition']}:states:{child['region']}:{child['account']}:"
-                      f"execution:{child['name']}:*")
+        executions = f"arn:{child['partition']}:states:{child['region']}:{child['account']}:execution:{child['name']}:*"
         rule = account.arn("events", f"rule/{SYNC_RULE}")
-        needs += [Need(Permission(action, executions), f"{where}: {suffix} follows and stops the child")
-                  for action in ("states:DescribeExecution", "states:StopExecution")]
-        needs += [Need(Permission(action, rule), f"{where}: {suffix} learns of the end through a managed rule")
-                  for action in ("events:PutTargets", "events:PutRule", "events:DescribeRule")]
+        needs += [
+            Need(Permission(action, executions), f"{where}: {suffix} follows and stops the child")
+            for action in ("states:DescribeExecution", "states:StopExecution")
+        ]
+        needs += [
+            Need(Permission(action, rule), f"{where}: {suffix} learns of the end through a managed rule")
+            for action in ("events:PutTargets", "events:PutRule", "events:DescribeRule")
+        ]
     key = account.encryption.get(state_machine_arn)
     if key:
-        condition = frozenset({("StringEquals", "kms:EncryptionContext:aws:states:stateMachineArn",
-                                frozenset({state_machine_arn}))})
-        needs += [Need(Permission(action, key, condition), f"{where}: the child's executions are encrypted")
-                  for action in ("kms:GenerateDataKey", "kms:Decrypt")]
+        condition = frozenset(
+            {("StringEquals", "kms:EncryptionContext:aws:states:stateMachineArn", frozenset({state_machine_arn}))}
+        )
+        needs += [
+            Need(Permission(action, key, condition), f"{where}: the child's executions are encrypted")
+            for action in ("kms:GenerateDataKey", "kms:Decrypt")
+        ]
     return needs
 
 
@@ -217,8 +247,10 @@ def _aws_sdk(where: str, service: str, action: str, parameters: Mapping[str, Any
         namespace = _literal(parameters, "Namespace", where)
         condition = frozenset({("StringEquals", "cloudwatch:namespace", frozenset({namespace}))})
         return [Need(Permission(iam_action, "*", condition), f"{where}: metrics in {namespace}")]
-    raise Underivable(f"{where}: the derivation does not know aws-sdk:{service}:{action}; "
-                      "add its resource to harness/iam_derivation.py")
+    raise Underivable(
+        f"{where}: the derivation does not know aws-sdk:{service}:{action}; "
+        "add its resource to harness/iam_derivation.py"
+    )
 
 
 def _key_use(where: str, resource: str, service: str, account: Account) -> list[Need]:
@@ -227,8 +259,10 @@ def _key_use(where: str, resource: str, service: str, account: Account) -> list[
     if not key:
         return []
     via = frozenset({("StringEquals", "kms:ViaService", frozenset({f"{service}.{account.region}.amazonaws.com"}))})
-    return [Need(Permission(action, key, via), f"{where}: {resource} is encrypted with {key}")
-            for action in ("kms:GenerateDataKey", "kms:Decrypt")]
+    return [
+        Need(Permission(action, key, via), f"{where}: {resource} is encrypted with {key}")
+        for action in ("kms:GenerateDataKey", "kms:Decrypt")
+    ]
 
 
 def _merge_kms(needs: list[Need]) -> list[Need]:
@@ -252,6 +286,7 @@ def _merge_kms(needs: list[Need]) -> list[Need]:
 
 # From the state machine's configuration -----------------------------------------------
 
+
 def configuration_needs(state_machine: Mapping[str, Any], account: Account) -> list[Need]:
     """Log delivery, tracing and encryption, from an aws_sfn_state_machine's attributes
     as `terraform show -json` gives them (arn, type, and each nested block as a list)."""
@@ -264,27 +299,36 @@ def configuration_needs(state_machine: Mapping[str, Any], account: Account) -> l
     kms_key_arn = encryption.get("kms_key_id") or None
     needs: list[Need] = []
     if log_group_arn:
-        needs += [Need(Permission(action, "*"), "logging_configuration: vended log delivery")
-                  for action in LOG_DELIVERY_ACTIONS]
+        needs += [
+            Need(Permission(action, "*"), "logging_configuration: vended log delivery")
+            for action in LOG_DELIVERY_ACTIONS
+        ]
         if state_machine["type"] == "EXPRESS":  # no execution history: events go straight to the group
-            needs += [Need(Permission(action, f"{log_group_arn}:*"), "EXPRESS logging")
-                      for action in ("logs:CreateLogStream", "logs:PutLogEvents")]
+            needs += [
+                Need(Permission(action, f"{log_group_arn}:*"), "EXPRESS logging")
+                for action in ("logs:CreateLogStream", "logs:PutLogEvents")
+            ]
     if tracing.get("enabled"):
         needs += [Need(Permission(action, "*"), "tracing_configuration") for action in XRAY_ACTIONS]
     if encryption.get("type") == "CUSTOMER_MANAGED_KMS_KEY" and kms_key_arn:
-        context = frozenset({("StringEquals", "kms:EncryptionContext:aws:states:stateMachineArn",
-                              frozenset({arn}))})
-        needs += [Need(Permission(action, kms_key_arn, context), "encryption_configuration")
-                  for action in ("kms:Decrypt", "kms:GenerateDataKey")]
+        context = frozenset({("StringEquals", "kms:EncryptionContext:aws:states:stateMachineArn", frozenset({arn}))})
+        needs += [
+            Need(Permission(action, kms_key_arn, context), "encryption_configuration")
+            for action in ("kms:Decrypt", "kms:GenerateDataKey")
+        ]
         if log_group_arn:
-            source = frozenset({("ArnLike", "kms:EncryptionContext:SourceArn",
-                                 frozenset({account.arn("logs", "*")}))})
-            needs.append(Need(Permission("kms:GenerateDataKey", kms_key_arn, source),
-                              "encrypted state machine with logging: log delivery's data key"))
+            source = frozenset({("ArnLike", "kms:EncryptionContext:SourceArn", frozenset({account.arn("logs", "*")}))})
+            needs.append(
+                Need(
+                    Permission("kms:GenerateDataKey", kms_key_arn, source),
+                    "encrypted state machine with logging: log delivery's data key",
+                )
+            )
     return needs
 
 
 # Comparison ------------------------------------------------------------------------------
+
 
 def policy_statements(document: str | Mapping[str, Any]) -> list[dict[str, Any]]:
     """An IAM policy document (its JSON, as an aws_iam_role_policy holds it) as
@@ -302,14 +346,18 @@ def policy_statements(document: str | Mapping[str, Any]) -> list[dict[str, Any]]
         unknown = set(statement) - {"Sid", "Effect", "Action", "Resource", "Condition"}
         if statement.get("Effect") != "Allow" or unknown:
             raise ValueError(f"only Allow statements of Action and Resource are compared: {statement}")
-        statements.append({
-            "sid": statement.get("Sid"),
-            "actions": listed(statement["Action"]),
-            "resources": listed(statement["Resource"]),
-            "conditions": [{"test": test, "variable": variable, "values": listed(values)}
-                           for test, variables in statement.get("Condition", {}).items()
-                           for variable, values in variables.items()],
-        })
+        statements.append(
+            {
+                "sid": statement.get("Sid"),
+                "actions": listed(statement["Action"]),
+                "resources": listed(statement["Resource"]),
+                "conditions": [
+                    {"test": test, "variable": variable, "values": listed(values)}
+                    for test, variables in statement.get("Condition", {}).items()
+                    for variable, values in variables.items()
+                ],
+            }
+        )
     return statements
 
 
@@ -317,8 +365,9 @@ def granted(statements: Iterable[Mapping[str, Any]]) -> set[Permission]:
     """Allow statements ({sid, actions, resources, conditions}) as permissions."""
     permissions = set()
     for statement in statements:
-        conditions = frozenset((c["test"], c["variable"], frozenset(c["values"]))
-                               for c in statement.get("conditions") or [])
+        conditions = frozenset(
+            (c["test"], c["variable"], frozenset(c["values"])) for c in statement.get("conditions") or []
+        )
         for action in statement["actions"]:
             for resource in statement["resources"]:
                 permissions.add(Permission(action, resource, conditions))

@@ -102,7 +102,7 @@ class FunctionSpec:
     code: bytes = b""
 
     @classmethod
-    def of(cls, function: LambdaFunction) -> "FunctionSpec":
+    def of(cls, function: LambdaFunction) -> FunctionSpec:
         code = function.code_bytes
         return cls(
             arn=function.function_arn,
@@ -121,8 +121,15 @@ class FunctionSpec:
 
     @property
     def key(self) -> tuple:
-        return (self.arn, self.version, self.handler, self.timeout, self.memory_size, self.environment,
-                self.code_sha256)
+        return (
+            self.arn,
+            self.version,
+            self.handler,
+            self.timeout,
+            self.memory_size,
+            self.environment,
+            self.code_sha256,
+        )
 
     def process_environment(self, code_dir: Path) -> dict[str, str]:
         """What Lambda's runtime sets, the function's variables, and the emulator's endpoint."""
@@ -165,8 +172,12 @@ class Worker:
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-I", str(RUNNER), str(self.code_dir), spec.handler, str(write_fd)],
-                stdin=subprocess.PIPE, stdout=self._log, stderr=subprocess.STDOUT,
-                pass_fds=(write_fd,), env=spec.process_environment(self.code_dir), cwd=self.code_dir,
+                stdin=subprocess.PIPE,
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                pass_fds=(write_fd,),
+                env=spec.process_environment(self.code_dir),
+                cwd=self.code_dir,
                 start_new_session=True,
             )
         finally:
@@ -261,16 +272,25 @@ class WorkerPool:
         started = time.monotonic()
         worker, cold = self._acquire(spec)
         if worker.ready is None:  # the runner died or hung before importing the handler
-            outcome, keep = {"error": _lambda_error("Runtime.ExitError", "the runtime did not start within "
-                                                                         f"{INIT_TIMEOUT_SECONDS}s")}, False
+            outcome, keep = (
+                {
+                    "error": _lambda_error(
+                        "Runtime.ExitError", f"the runtime did not start within {INIT_TIMEOUT_SECONDS}s"
+                    )
+                },
+                False,
+            )
         elif "error" in worker.ready:  # the handler's module cannot be imported
             outcome, keep = worker.ready, False
         else:
             outcome = worker.invoke(event, request_id)
             keep = outcome is not None
             if outcome is None:  # timed out, or the process died mid-invocation
-                error = ("Sandbox.Timedout", f"Task timed out after {spec.timeout:.2f} seconds") if worker.alive() \
+                error = (
+                    ("Sandbox.Timedout", f"Task timed out after {spec.timeout:.2f} seconds")
+                    if worker.alive()
                     else ("Runtime.ExitError", "Runtime exited without providing a reason")
+                )
                 outcome = {"error": _lambda_error(*error)}
         elapsed = time.monotonic() - started
         logs = worker.take_logs()
@@ -286,9 +306,11 @@ class WorkerPool:
             payload, errored = outcome["result"], False
         lines = [f"START RequestId: {request_id} Version: {spec.version}"]
         lines += [logs.rstrip("\n")] if logs.strip() else []
-        lines += [f"END RequestId: {request_id}",
-                  f"REPORT RequestId: {request_id}\tDuration: {elapsed * 1000:.2f} ms\t"
-                  f"Memory Size: {spec.memory_size} MB" + ("\tInit: cold start" if cold else "")]
+        lines += [
+            f"END RequestId: {request_id}",
+            f"REPORT RequestId: {request_id}\tDuration: {elapsed * 1000:.2f} ms\t"
+            f"Memory Size: {spec.memory_size} MB" + ("\tInit: cold start" if cold else ""),
+        ]
         return payload, errored, "\n".join(lines)
 
     def shutdown(self) -> None:

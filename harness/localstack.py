@@ -46,8 +46,12 @@ def health(url: str | None = None, timeout: float = 2) -> dict[str, Any] | None:
 
 def wait_until_ready(url: str | None = None, timeout: float = 120) -> dict[str, Any]:
     """Poll the health endpoint until LocalStack reports its services; bounded."""
-    return poll(lambda: (health(url) or {}).get("services") and health(url), timeout=timeout, interval=1,
-                describe=lambda: f"LocalStack at {url or endpoint_url()} did not become ready")
+    return poll(
+        lambda: (health(url) or {}).get("services") and health(url),
+        timeout=timeout,
+        interval=1,
+        describe=lambda: f"LocalStack at {url or endpoint_url()} did not become ready",
+    )
 
 
 def missing_services(report: dict[str, Any]) -> list[str]:
@@ -86,15 +90,32 @@ class Container:
     def endpoint_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> "Container":
+    def __enter__(self) -> Container:
         problem = why_no_container()
         if problem:
             raise RuntimeError(f"cannot start LocalStack: {problem}")
         # The Docker socket lets LocalStack run Lambda functions (the order workflow's).
-        subprocess.run(["docker", "run", "-d", "--name", self.name, "-p", f"127.0.0.1:{self.port}:4566",
-                        "-e", "LOCALSTACK_AUTH_TOKEN", "-e", "DEBUG=0",
-                        "-v", "/var/run/docker.sock:/var/run/docker.sock", self.image],
-                       check=True, capture_output=True, text=True)
+        subprocess.run(
+            [
+                "docker",
+                "run",
+                "-d",
+                "--name",
+                self.name,
+                "-p",
+                f"127.0.0.1:{self.port}:4566",
+                "-e",
+                "LOCALSTACK_AUTH_TOKEN",
+                "-e",
+                "DEBUG=0",
+                "-v",
+                "/var/run/docker.sock:/var/run/docker.sock",
+                self.image,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         self.started = True
         try:
             wait_until_ready(self.endpoint_url, timeout=self.ready_timeout)
@@ -111,8 +132,12 @@ class Container:
 
 def docker_engine_answers() -> bool:
     try:
-        return subprocess.run(["docker", "info", "--format", "{{.ServerVersion}}"], capture_output=True,
-                              timeout=10).returncode == 0
+        return (
+            subprocess.run(
+                ["docker", "info", "--format", "{{.ServerVersion}}"], capture_output=True, timeout=10
+            ).returncode
+            == 0
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
 
@@ -129,11 +154,19 @@ def why_unusable(url: str | None = None) -> str | None:
     missing = missing_services(report)
     if missing:
         edition = f"{report.get('edition', '?')} {report.get('version', '?')}"
-        return (f"LocalStack {edition} at {url} does not serve {', '.join(missing)}, which the stack uses"
-                + (" (SES v2 is in LocalStack's licensed image: set LOCALSTACK_AUTH_TOKEN)"
-                   if "sesv2" in missing else ""))
+        return f"LocalStack {edition} at {url} does not serve {', '.join(missing)}, which the stack uses" + (
+            " (SES v2 is in LocalStack's licensed image: set LOCALSTACK_AUTH_TOKEN)" if "sesv2" in missing else ""
+        )
     return None
 
 
-__all__ = ["Container", "WaitTimeout", "endpoint_url", "health", "missing_services", "wait_until_ready",
-           "why_no_container", "why_unusable"]
+__all__ = [
+    "Container",
+    "WaitTimeout",
+    "endpoint_url",
+    "health",
+    "missing_services",
+    "wait_until_ready",
+    "why_no_container",
+    "why_unusable",
+]

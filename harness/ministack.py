@@ -23,9 +23,9 @@ import socket
 import subprocess
 from pathlib import Path
 
+from . import localstack
 from .tfrun import ROOT
 from .waiting import WaitTimeout, poll
-from . import localstack
 
 TOOLS_DIR = Path(os.environ.get("MINISTACK_VENV") or ROOT / ".tools" / "ministack")
 PYTHON = TOOLS_DIR / "bin" / "python"
@@ -55,8 +55,15 @@ class MiniStack:
         running.endpoint_url
     """
 
-    def __init__(self, port: int | None = None, host: str = "127.0.0.1", *, extensions: bool = True,
-                 ready_timeout: float = 60, log_dir: Path = LOGS) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        *,
+        extensions: bool = True,
+        ready_timeout: float = 60,
+        log_dir: Path = LOGS,
+    ) -> None:
         self.host = host
         self.port = port or free_port(host)
         self.extensions = extensions
@@ -78,21 +85,37 @@ class MiniStack:
     def environment(self) -> dict[str, str]:
         # Nothing of the caller's AWS or Python settings reaches MiniStack or its Lambda
         # processes (they inherit its environment): they call back into this server.
-        env = {key: value for key, value in os.environ.items()
-               if not key.startswith(("AWS_", "PYTHON", "LOCALSTACK_", "MINISTACK_", "VIRTUAL_ENV"))}
-        env.update(GATEWAY_PORT=str(self.port), BIND_HOST=self.host, LOG_LEVEL=os.environ.get("MINISTACK_LOG_LEVEL", "WARNING"),
-                   MINISTACK_REGION="us-east-1", AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
-                   PYTHONUNBUFFERED="1")
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("AWS_", "PYTHON", "LOCALSTACK_", "MINISTACK_", "VIRTUAL_ENV"))
+        }
+        env.update(
+            GATEWAY_PORT=str(self.port),
+            BIND_HOST=self.host,
+            LOG_LEVEL=os.environ.get("MINISTACK_LOG_LEVEL", "WARNING"),
+            MINISTACK_REGION="us-east-1",
+            AWS_ACCESS_KEY_ID="test",
+            AWS_SECRET_ACCESS_KEY="test",
+            PYTHONUNBUFFERED="1",
+        )
         return env
 
-    def start(self) -> "MiniStack":
+    def start(self) -> MiniStack:
         problem = why_unavailable()
         if problem:
             raise RuntimeError(problem)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(self.command(), cwd=ROOT, env=self.environment(), stdin=subprocess.DEVNULL,
-                                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                self.command(),
+                cwd=ROOT,
+                env=self.environment(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         try:
             poll(self._ready, timeout=self.ready_timeout, interval=0.1, describe=self._describe_failure)
         except BaseException:
@@ -102,8 +125,9 @@ class MiniStack:
 
     def _ready(self) -> bool:
         if self.process is not None and self.process.poll() is not None:
-            raise RuntimeError(f"MiniStack exited with {self.process.returncode} before it was ready. "
-                               f"{self._describe_failure()}")
+            raise RuntimeError(
+                f"MiniStack exited with {self.process.returncode} before it was ready. {self._describe_failure()}"
+            )
         return bool((localstack.health(self.endpoint_url, timeout=1) or {}).get("services"))
 
     def _describe_failure(self) -> str:
@@ -122,14 +146,13 @@ class MiniStack:
             except ProcessLookupError:
                 break
             try:
-                poll(lambda: process.poll() is not None and not group_alive(process.pid), timeout=grace,
-                     interval=0.05)
+                poll(lambda: process.poll() is not None and not group_alive(process.pid), timeout=grace, interval=0.05)
                 break
             except WaitTimeout:
                 continue
         process.poll()
 
-    def __enter__(self) -> "MiniStack":
+    def __enter__(self) -> MiniStack:
         return self.start()
 
     def __exit__(self, *exc) -> None:

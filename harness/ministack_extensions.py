@@ -90,7 +90,8 @@ def check_version() -> str:
     if found != PINNED_VERSION:
         raise ExtensionMismatch(
             f"harness/ministack_extensions.py was written against ministack {PINNED_VERSION}, found {found}: "
-            "re-check each correction against the new release (tests/ministack/), then update PINNED_VERSION")
+            "re-check each correction against the new release (tests/ministack/), then update PINNED_VERSION"
+        )
     return found
 
 
@@ -180,18 +181,27 @@ def sesv2_sdk_integration() -> None:
             method, path, query, body = sesv2_request(model, action, parameters)
         except Exception as error:  # noqa: BLE001 - unknown operation: as AWS, a runtime error
             raise sfn._ExecutionError("States.Runtime", f"aws-sdk:sesv2:{action}: {error}") from None
-        headers = {"content-type": "application/json", "host": f"email.{sfn.get_region()}.amazonaws.com",
-                   "authorization": f"AWS4-HMAC-SHA256 Credential=test/20260101/{sfn.get_region()}/ses/aws4_request"}
+        headers = {
+            "content-type": "application/json",
+            "host": f"email.{sfn.get_region()}.amazonaws.com",
+            "authorization": f"AWS4-HMAC-SHA256 Credential=test/20260101/{sfn.get_region()}/ses/aws4_request",
+        }
         handler = app._get_module("ses_v2").handle_request
         status, response_headers, response = app.call_service_handler_sync(handler, method, path, headers, body, query)
         text = response.decode("utf-8") if isinstance(response, bytes) else (response or "")
         data = json.loads(text) if text.strip().startswith("{") else {}
         if status >= 400:
             lowered = {key.lower(): value for key, value in (response_headers or {}).items()}
-            code = lowered.get("x-amzn-errortype") or data.get("name") or data.get("__type") or data.get("code") \
+            code = (
+                lowered.get("x-amzn-errortype")
+                or data.get("name")
+                or data.get("__type")
+                or data.get("code")
                 or "SesV2Exception"
-            raise sfn._ExecutionError(sdk_error_name(SESV2_ERROR_PREFIX, code),
-                                      data.get("message") or data.get("Message") or text)
+            )
+            raise sfn._ExecutionError(
+                sdk_error_name(SESV2_ERROR_PREFIX, code), data.get("message") or data.get("Message") or text
+            )
         return sfn._convert_keys_to_sfn_convention(data)
 
     def invoke_sdk_with_sesv2(resource, input_data):
@@ -242,6 +252,7 @@ def state_machine_tracing() -> None:
 
 def inspect_source(function) -> str:
     import inspect
+
     return inspect.getsource(function)
 
 
@@ -261,8 +272,10 @@ def execution_history() -> None:
     add_event = sfn._add_event
     if "previousEventId" in inspect_source(add_event):
         raise ExtensionMismatch("execution_history: MiniStack now chains history events itself")
-    for function, digest in ((sfn._run_sub_machine, _SUB_MACHINE_SHA256),
-                             (sfn._run_parallel_branches, _PARALLEL_SHA256)):
+    for function, digest in (
+        (sfn._run_sub_machine, _SUB_MACHINE_SHA256),
+        (sfn._run_parallel_branches, _PARALLEL_SHA256),
+    ):
         if source_digest(function) != digest:
             raise ExtensionMismatch(f"execution_history: {function.__name__} changed")
 
@@ -298,6 +311,7 @@ def execution_history() -> None:
 # with the StateEntered/StateExited events its _run_execution records for top-level states.
 def run_sub_machine_recorded(states, start_at, input_data, execution, ctx):
     import copy
+
     from ministack.services import stepfunctions as sfn
 
     current_name = start_at
@@ -306,20 +320,27 @@ def run_sub_machine_recorded(states, start_at, input_data, execution, ctx):
     while current_name:
         state_def = states.get(current_name)
         if not state_def:
-            raise sfn._ExecutionError(
-                "States.Runtime", f"State '{current_name}' not found")
+            raise sfn._ExecutionError("States.Runtime", f"State '{current_name}' not found")
 
         state_type = state_def.get("Type")
         ctx["State"] = {"Name": current_name, "EnteredTime": sfn.now_iso(), "RetryCount": 0}
-        sfn._add_event(execution, f"{state_type}StateEntered", {
-            "stateEnteredEventDetails": {"name": current_name, "input": json.dumps(current_input)},
-        })
+        sfn._add_event(
+            execution,
+            f"{state_type}StateEntered",
+            {
+                "stateEnteredEventDetails": {"name": current_name, "input": json.dumps(current_input)},
+            },
+        )
 
         if state_type == "Succeed":
             output = sfn._apply_output_path(state_def, sfn._apply_input_path(state_def, current_input, ctx), ctx)
-            sfn._add_event(execution, "SucceedStateExited", {
-                "stateExitedEventDetails": {"name": current_name, "output": json.dumps(output)},
-            })
+            sfn._add_event(
+                execution,
+                "SucceedStateExited",
+                {
+                    "stateExitedEventDetails": {"name": current_name, "output": json.dumps(output)},
+                },
+            )
             return output
         if state_type == "Fail":
             raise sfn._ExecutionError(*sfn._fail_state_error(state_def, current_input, ctx))
@@ -334,16 +355,19 @@ def run_sub_machine_recorded(states, start_at, input_data, execution, ctx):
         }.get(state_type)
 
         if not handler_fn:
-            raise sfn._ExecutionError(
-                "States.Runtime", f"Unknown state type: {state_type}")
+            raise sfn._ExecutionError("States.Runtime", f"Unknown state type: {state_type}")
 
         if state_type in ("Task", "Parallel", "Map"):
             current_input, next_name = handler_fn(state_def, current_input, execution, ctx)
         else:
             current_input, next_name = handler_fn(state_def, current_input, ctx)
-        sfn._add_event(execution, f"{state_type}StateExited", {
-            "stateExitedEventDetails": {"name": current_name, "output": json.dumps(current_input)},
-        })
+        sfn._add_event(
+            execution,
+            f"{state_type}StateExited",
+            {
+                "stateExitedEventDetails": {"name": current_name, "output": json.dumps(current_input)},
+            },
+        )
         current_name = next_name
 
     return current_input
@@ -377,9 +401,11 @@ def late_task_tokens() -> None:
         def send_unless_ended(data):
             token = data.get("taskToken")
             if token in _ended_tokens and token not in sfn._task_tokens:
-                return sfn.error_response_json("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'",
-                                               400)
+                return sfn.error_response_json(
+                    "TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'", 400
+                )
             return send(data)
+
         return send_unless_ended
 
     sfn._invoke_with_callback = invoke_remembering_the_token
@@ -389,6 +415,7 @@ def late_task_tokens() -> None:
 
 def source_digest(function) -> str:
     import hashlib
+
     return hashlib.sha256(inspect_source(function).encode()).hexdigest()
 
 
@@ -404,6 +431,7 @@ def apply() -> None:
 def main() -> None:
     apply()
     from ministack.app import main as ministack_main
+
     ministack_main()
 
 

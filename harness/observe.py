@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from decimal import Decimal
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
 
 import boto3
 import requests
@@ -44,25 +45,36 @@ class Inspection:
 def ministack_emails(payload: dict, account: str) -> list[dict]:
     """`/_ministack/ses/messages` ({"messages": {account: [{"MessageId", "To", "BodyText", ...}]}})
     as LocalStack's `/_aws/ses` messages."""
-    return [{"Id": m["MessageId"], "Source": m["Source"], "Subject": m.get("Subject"),
-             "Destination": {key: list(m.get(field) or []) for key, field in
-                             (("ToAddresses", "To"), ("CcAddresses", "CC"), ("BccAddresses", "BCC")) if m.get(field)},
-             "Body": {"text_part": m.get("BodyText"), "html_part": m.get("BodyHtml") or None},
-             "Timestamp": _iso_seconds(m.get("Timestamp"))}
-            for m in payload.get("messages", {}).get(account, [])]
+    return [
+        {
+            "Id": m["MessageId"],
+            "Source": m["Source"],
+            "Subject": m.get("Subject"),
+            "Destination": {
+                key: list(m.get(field) or [])
+                for key, field in (("ToAddresses", "To"), ("CcAddresses", "CC"), ("BccAddresses", "BCC"))
+                if m.get(field)
+            },
+            "Body": {"text_part": m.get("BodyText"), "html_part": m.get("BodyHtml") or None},
+            "Timestamp": _iso_seconds(m.get("Timestamp")),
+        }
+        for m in payload.get("messages", {}).get(account, [])
+    ]
 
 
 def _iso_seconds(stamp: Any) -> Any:
     """Epoch seconds as LocalStack stamps a sent email (2026-11-22T10:00:00, UTC)."""
     if isinstance(stamp, (int, float)):
-        return datetime.fromtimestamp(stamp, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%dT%H:%M:%S")
     return stamp
 
 
-LOCALSTACK_INSPECTION = Inspection("/_aws/sns/sms-messages", "accountId", "/_aws/ses",
-                                   lambda payload, account: payload.get("messages", []))
-MINISTACK_INSPECTION = Inspection("/_ministack/sns/sms-messages", "account", "/_ministack/ses/messages",
-                                  ministack_emails)
+LOCALSTACK_INSPECTION = Inspection(
+    "/_aws/sns/sms-messages", "accountId", "/_aws/ses", lambda payload, account: payload.get("messages", [])
+)
+MINISTACK_INSPECTION = Inspection(
+    "/_ministack/sns/sms-messages", "account", "/_ministack/ses/messages", ministack_emails
+)
 
 
 def _plain(value: Any) -> Any:
@@ -128,10 +140,15 @@ class Execution:
 
     def task_failures(self, state: str) -> list[str]:
         """The error of each attempt of `state` that failed or timed out, in order."""
-        events = sorted(self._events_of(state, "TaskFailed") + self._events_of(state, "TaskTimedOut"),
-                        key=lambda event: event["id"])
-        return [(event.get("taskFailedEventDetails") or event.get("taskTimedOutEventDetails") or {}).get(
-            "error", "States.Timeout") for event in events]
+        events = sorted(
+            self._events_of(state, "TaskFailed") + self._events_of(state, "TaskTimedOut"), key=lambda event: event["id"]
+        )
+        return [
+            (event.get("taskFailedEventDetails") or event.get("taskTimedOutEventDetails") or {}).get(
+                "error", "States.Timeout"
+            )
+            for event in events
+        ]
 
     def _events_of(self, state: str, event_type: str) -> list[dict]:
         # Events chain to their predecessor by previousEventId; following the chain
@@ -167,19 +184,29 @@ def _raise_unobservable(reason: str) -> None:
 
 
 class Observer:
-    def __init__(self, outputs: StackOutputs, *, endpoint_url: str | None = None,
-                 client_factory: Callable[[str], Any] | None = None,
-                 mailbox: "SesNotificationMailbox | None" = None,
-                 on_unobservable: Callable[[str], Any] = _raise_unobservable,
-                 inspection: Inspection = LOCALSTACK_INSPECTION) -> None:
+    def __init__(
+        self,
+        outputs: StackOutputs,
+        *,
+        endpoint_url: str | None = None,
+        client_factory: Callable[[str], Any] | None = None,
+        mailbox: SesNotificationMailbox | None = None,
+        on_unobservable: Callable[[str], Any] = _raise_unobservable,
+        inspection: Inspection = LOCALSTACK_INSPECTION,
+    ) -> None:
         self.outputs = outputs
         self.inspection = inspection
         self.endpoint_url = endpoint_url or outputs.endpoint_url
         self.mailbox = mailbox
         self.on_unobservable = on_unobservable
         self._client = client_factory or (
-            lambda service: boto3.client(service, endpoint_url=self.endpoint_url, region_name=outputs.region,
-                                         aws_access_key_id="testing", aws_secret_access_key="testing")
+            lambda service: boto3.client(
+                service,
+                endpoint_url=self.endpoint_url,
+                region_name=outputs.region,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
         )
         # Clients passed in (real AWS, LocalStack) keep their own credentials and retry policy.
         self.sfn = self._client("stepfunctions")
@@ -190,8 +217,7 @@ class Observer:
         self.started: list[str] = []  # every execution this observer started, oldest first
 
     # Executions -----------------------------------------------------------------
-    def start(self, request: Any, *, name: str | None = None,
-              state_machine_arn: str | None = None) -> str:
+    def start(self, request: Any, *, name: str | None = None, state_machine_arn: str | None = None) -> str:
         """Start an execution; `request` is JSON-encoded unless it is already a string."""
         body = request if isinstance(request, str) else json.dumps(request)
         arn = self.sfn.start_execution(
@@ -225,6 +251,7 @@ class Observer:
         """Poll until the execution ends; on timeout, fail with its history.
 
         Returns the Execution, or only its final status with history=False (benchmarks)."""
+
         def final_status() -> str | None:
             status = self.sfn.describe_execution(executionArn=arn)["status"]
             return status if status in TERMINAL else None
@@ -287,8 +314,11 @@ class Observer:
         if self._events_queue_url:
             return
         queue_url, self._events_subscription = subscribe_queue(
-            self._client("sqs"), self._client("sns"), self.outputs.events_topic_arn,
-            f"outcome-events-{uuid.uuid4().hex[:8]}")
+            self._client("sqs"),
+            self._client("sns"),
+            self.outputs.events_topic_arn,
+            f"outcome-events-{uuid.uuid4().hex[:8]}",
+        )
         self._events_queue_url = queue_url
 
     def close(self) -> None:
@@ -314,12 +344,16 @@ class Observer:
         return [e for e in self._events if notification_id is None or e.get("notification_id") == notification_id]
 
     def wait_for_outcome_event(self, notification_id: str, *, timeout: float = 10) -> dict:
-        found = poll(lambda: self.outcome_events(notification_id), timeout=timeout,
-                     describe=lambda: f"no outcome event for {notification_id}; seen: {self._events}")
+        found = poll(
+            lambda: self.outcome_events(notification_id),
+            timeout=timeout,
+            describe=lambda: f"no outcome event for {notification_id}; seen: {self._events}",
+        )
         return found[0]
 
 
 # Delivery records ----------------------------------------------------------------
+
 
 def sms_messages(payload: dict) -> list[dict]:
     """The messages of a `/_aws/sns/sms-messages` answer: {"sms_messages": {phone: [message, ...]},
@@ -341,13 +375,26 @@ def subscribe_queue(sqs: Any, sns: Any, topic_arn: str, queue_name: str) -> tupl
     The queue policy lets only that topic send to it, which real AWS requires."""
     queue_url = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    policy = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
-        "Resource": queue_arn, "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
-    }]}
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "sns.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+            }
+        ],
+    }
     sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps(policy)})
-    subscription = sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn,
-                                 Attributes={"RawMessageDelivery": "true"}, ReturnSubscriptionArn=True)
+    subscription = sns.subscribe(
+        TopicArn=topic_arn,
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true"},
+        ReturnSubscriptionArn=True,
+    )
     return queue_url, subscription["SubscriptionArn"]
 
 
@@ -378,8 +425,9 @@ class SesNotificationMailbox:
     def _drain(self) -> None:
         sqs = self._client("sqs")
         while True:
-            batch = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10,
-                                        WaitTimeSeconds=1).get("Messages", [])
+            batch = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+                "Messages", []
+            )
             if not batch:
                 return
             for message in batch:
@@ -393,9 +441,13 @@ class SesNotificationMailbox:
         mail = notification["mail"]
         headers = mail.get("commonHeaders", {})
         # mail.destination holds the bare addresses; commonHeaders.to may carry display names.
-        return {"Id": mail.get("messageId"), "Source": mail.get("source"),
-                "Destination": {"ToAddresses": list(mail.get("destination", []))},
-                "Subject": headers.get("subject"), "Timestamp": mail.get("timestamp")}
+        return {
+            "Id": mail.get("messageId"),
+            "Source": mail.get("source"),
+            "Destination": {"ToAddresses": list(mail.get("destination", []))},
+            "Subject": headers.get("subject"),
+            "Timestamp": mail.get("timestamp"),
+        }
 
     def messages(self, to: str | None = None) -> list[dict]:
         def arrived() -> list[dict]:

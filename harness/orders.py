@@ -18,11 +18,11 @@ from .observe import Execution, Observer, item_to_dict
 # Tests read levels before and after an order, so they do not depend on these
 # numbers; SKU-SOLD-OUT is the one that must stay at 0.
 TEST_CATALOGUE = {
-    "SKU-MUG": 1000,        # a mug: the everyday item
-    "SKU-TEE": 1000,        # a T-shirt
-    "SKU-POSTER": 1000,     # a poster
-    "SKU-LAPTOP": 1000,     # a laptop: large orders that need approval
-    "SKU-SOLD-OUT": 0,      # never in stock: orders for it fail with OutOfStock
+    "SKU-MUG": 1000,  # a mug: the everyday item
+    "SKU-TEE": 1000,  # a T-shirt
+    "SKU-POSTER": 1000,  # a poster
+    "SKU-LAPTOP": 1000,  # a laptop: large orders that need approval
+    "SKU-SOLD-OUT": 0,  # never in stock: orders for it fail with OutOfStock
 }
 
 
@@ -42,8 +42,9 @@ class OrderObserver:
 
     # Executions -------------------------------------------------------------------
     def start(self, order: Any, *, name: str | None = None) -> str:
-        return self.observer.start(order, name=name or f"order-{uuid.uuid4()}",
-                                   state_machine_arn=self.outputs.order_state_machine_arn)
+        return self.observer.start(
+            order, name=name or f"order-{uuid.uuid4()}", state_machine_arn=self.outputs.order_state_machine_arn
+        )
 
     def run(self, order: Any, *, name: str | None = None, timeout: float = 30) -> Execution:
         return self.observer.wait(self.start(order, name=name), timeout=timeout)
@@ -58,8 +59,9 @@ class OrderObserver:
 
     # Records ----------------------------------------------------------------------
     def _item(self, table: str | None, key: dict[str, str]) -> dict | None:
-        item = self.dynamodb.get_item(TableName=table, Key={k: {"S": v} for k, v in key.items()},
-                                      ConsistentRead=True).get("Item")
+        item = self.dynamodb.get_item(
+            TableName=table, Key={k: {"S": v} for k, v in key.items()}, ConsistentRead=True
+        ).get("Item")
         return item_to_dict(item) if item else None
 
     def order(self, order_id: str) -> dict | None:

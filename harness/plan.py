@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     except TerraformError as error:
         print(error, file=sys.stderr)
         return 1
-    print(text[text.find("Terraform will") if code else text.find("No changes"):].strip() or text)
+    print(text[text.find("Terraform will") if code else text.find("No changes") :].strip() or text)
     return code
 
 

@@ -79,8 +79,10 @@ def answer_list_state_machine_versions() -> None:
     def list_state_machine_versions(self):
         machine = self.stepfunction_backend.describe_state_machine(self._get_param("stateMachineArn"))
         # creationDate is a timestamp: epoch seconds in AWS's JSON protocol.
-        versions = [{"stateMachineVersionArn": v.arn, "creationDate": _epoch_seconds(v.creation_date)}
-                    for v in sorted(machine.versions.values(), key=lambda v: -v.version)]
+        versions = [
+            {"stateMachineVersionArn": v.arn, "creationDate": _epoch_seconds(v.creation_date)}
+            for v in sorted(machine.versions.values(), key=lambda v: -v.version)
+        ]
         return json.dumps({"stateMachineVersions": versions})
 
     StepFunctionResponse.list_state_machine_versions = list_state_machine_versions
@@ -134,20 +136,28 @@ def lambda_functions_keep_their_logging_config() -> None:
     wants to add it again. AWS returns it, defaulting to Text and /aws/lambda/<name>."""
     if getattr(LambdaFunction.get_configuration, "has_logging_config", False):
         return
-    create, describe, update = LambdaFunction.__init__, LambdaFunction.get_configuration, \
-        LambdaFunction.update_configuration
+    create, describe, update = (
+        LambdaFunction.__init__,
+        LambdaFunction.get_configuration,
+        LambdaFunction.update_configuration,
+    )
 
     @functools.wraps(create)
     def create_with_logging(self, account_id, spec, *args, **kwargs):
         create(self, account_id, spec, *args, **kwargs)
-        self.logging_config = {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{self.function_name}",
-                               **(spec.get("LoggingConfig") or {})}
+        self.logging_config = {
+            "LogFormat": "Text",
+            "LogGroup": f"/aws/lambda/{self.function_name}",
+            **(spec.get("LoggingConfig") or {}),
+        }
 
     @functools.wraps(describe)
     def describe_with_logging(self, *args, **kwargs):
         config = describe(self, *args, **kwargs)
         config["LoggingConfig"] = getattr(self, "logging_config", None) or {
-            "LogFormat": "Text", "LogGroup": f"/aws/lambda/{self.function_name}"}
+            "LogFormat": "Text",
+            "LogGroup": f"/aws/lambda/{self.function_name}",
+        }
         return config
 
     @functools.wraps(update)

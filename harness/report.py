@@ -12,8 +12,8 @@ import html
 import json
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from .observe import Execution
 
@@ -84,15 +84,23 @@ class _Graph:
             self._node(name, state, indent)
             for index, branch in enumerate(state.get("Branches", [])):
                 self.lines.append(f'{indent}subgraph "cluster_{name}_{index}" {{')
-                self.lines.append(f'{indent}  label="{name} · branch {index + 1}"; style="rounded,dashed"; color="#aaaaaa";')
+                self.lines.append(
+                    f'{indent}  label="{name} · branch {index + 1}"; style="rounded,dashed"; color="#aaaaaa";'
+                )
                 self._scope(branch, indent + "  ")
                 self.lines.append(f"{indent}}}")
                 self._edge(name, branch["StartAt"], "", indent)
                 for end_name, end_state in branch["States"].items():
                     if end_state.get("End") and "Next" in state:
                         ended_here = end_name in self.visited and not self._caught(end_name, end_state)
-                        self._edge(end_name, state["Next"], "", indent, style="dotted",
-                                   taken=ended_here and state["Next"] in self.visited)
+                        self._edge(
+                            end_name,
+                            state["Next"],
+                            "",
+                            indent,
+                            style="dotted",
+                            taken=ended_here and state["Next"] in self.visited,
+                        )
             self._transitions(name, state, indent)
 
     def _node(self, name: str, state: dict, indent: str) -> None:
@@ -131,8 +139,14 @@ class _Graph:
             self._edge(name, state["Default"], "default", indent)
         for catcher in state.get("Catch", []):
             errors = ", ".join(catcher["ErrorEquals"])
-            self._edge(name, catcher["Next"], f"catch {errors}", indent, style="dashed",
-                       taken=caught and self._followed(name, catcher["Next"]))
+            self._edge(
+                name,
+                catcher["Next"],
+                f"catch {errors}",
+                indent,
+                style="dashed",
+                taken=caught and self._followed(name, catcher["Next"]),
+            )
 
     def _caught(self, name: str, state: dict) -> bool:
         """The state ended in an error that a Catch handled (every attempt failed)."""
@@ -146,8 +160,9 @@ class _Graph:
     def _followed(self, source: str, target: str) -> bool:
         return (source, target) in self.transitions
 
-    def _edge(self, source: str, target: str, label: str, indent: str, style: str = "solid",
-              taken: bool | None = None) -> None:
+    def _edge(
+        self, source: str, target: str, label: str, indent: str, style: str = "solid", taken: bool | None = None
+    ) -> None:
         """Queue an edge; edges with the same ends and style are merged (rule 1, rule 2)."""
         key = (source, target, style)
         entry = self._pending.setdefault(key, {"labels": [], "taken": False})
@@ -167,10 +182,16 @@ class _Graph:
 def render_svg(definition: dict, execution: Execution) -> str:
     if shutil.which("dot") is None:
         raise GraphvizMissing("graphviz's `dot` is not installed (apt-get install graphviz)")
-    result = subprocess.run(["dot", "-Tsvg"], input=_Graph(definition, execution).dot(),
-                            capture_output=True, text=True, timeout=60, check=True)
+    result = subprocess.run(
+        ["dot", "-Tsvg"],
+        input=_Graph(definition, execution).dot(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     svg = result.stdout
-    return svg[svg.index("<svg"):]
+    return svg[svg.index("<svg") :]
 
 
 def _timeline(execution: Execution) -> str:

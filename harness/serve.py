@@ -54,18 +54,34 @@ def main(argv: list[str] | None = None) -> int:
         deployment = deploy(args.workdir, url, var_file=args.var_file)
         outputs = deployment.outputs
         # The catalogue is data, not infrastructure: loaded after apply, as a business would.
-        seed_stock(boto3.client("dynamodb", endpoint_url=url, region_name=outputs.region,
-                                aws_access_key_id="testing", aws_secret_access_key="testing"),
-                   outputs.stock_table_name, TEST_CATALOGUE)
+        seed_stock(
+            boto3.client(
+                "dynamodb",
+                endpoint_url=url,
+                region_name=outputs.region,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            ),
+            outputs.stock_table_name,
+            TEST_CATALOGUE,
+        )
         outputs.write(args.outputs)
-        api = "" if not outputs.api_url else f"""
+        api = (
+            ""
+            if not outputs.api_url
+            else f"""
   curl -X POST "{outputs.api_url}/notifications" \\
       --aws-sigv4 "aws:amz:{outputs.region}:execute-api" --user testing:testing -H 'Content-Type: application/json' \\
       -d '{{"notification_id": "n-1", "delivery_mode": "text", "message_content": "hi", "user_phone": "+14155550100"}}'"""
+        )
         sms_path, emails_path = engine.delivery_paths
-        faults = (f"\n  curl {url}/_harness/faults            # fault rules (POST to add, DELETE to clear)"
-                  if engine.emulator is not None else "")
-        print(f"""{deployment.apply_summary}
+        faults = (
+            f"\n  curl {url}/_harness/faults            # fault rules (POST to add, DELETE to clear)"
+            if engine.emulator is not None
+            else ""
+        )
+        print(
+            f"""{deployment.apply_summary}
 Stack deployed on {engine.name} at {url}; outputs in {args.outputs}.
   terraform -chdir={args.workdir} output     # the same outputs, from Terraform's state
   make plan                                  # plan against it: exits 0 when nothing would change
@@ -76,7 +92,9 @@ Stack deployed on {engine.name} at {url}; outputs in {args.outputs}.
   curl {url}{sms_path}      # SMS delivered
   curl {url}{emails_path}   # emails delivered{faults}
 
-Ctrl-C stops it.""", flush=True)
+Ctrl-C stops it.""",
+            flush=True,
+        )
         try:
             stop.wait()
         except KeyboardInterrupt:

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import MISSING, asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .tfrun import ROOT, Workspace, plan_changes, plan_variables, state_machine_definitions
 
@@ -45,12 +46,15 @@ class StackOutputs:
         partial.replace(path)
 
     @classmethod
-    def from_terraform(cls, outputs: Mapping[str, Any], endpoint_url: str | None = None) -> "StackOutputs":
+    def from_terraform(cls, outputs: Mapping[str, Any], endpoint_url: str | None = None) -> StackOutputs:
         """From `terraform output -json` (values wrapped in {"value": ...}) or plain values."""
         plain = {k: (v["value"] if isinstance(v, dict) and "value" in v else v) for k, v in outputs.items()}
         # Terraform keeps no output whose value is null (api_url without ingress).
-        fields = {name: plain[name] if spec.default is MISSING else plain.get(name)
-                  for name, spec in cls.__dataclass_fields__.items() if name != "endpoint_url"}
+        fields = {
+            name: plain[name] if spec.default is MISSING else plain.get(name)
+            for name, spec in cls.__dataclass_fields__.items()
+            if name != "endpoint_url"
+        }
         return cls(**fields, endpoint_url=endpoint_url)
 
 
@@ -78,8 +82,12 @@ class Deployment:
         self.workspace.destroy()
 
 
-def deploy(workdir: Path, endpoint_url: str | None, var_file: Path | None = TEST_VARIABLES_FILE,
-           variables: Mapping[str, Any] | None = None) -> Deployment:
+def deploy(
+    workdir: Path,
+    endpoint_url: str | None,
+    var_file: Path | None = TEST_VARIABLES_FILE,
+    variables: Mapping[str, Any] | None = None,
+) -> Deployment:
     """`terraform init` + `apply` of the root module in workdir, then a plan of it.
     On failure the partial deployment is destroyed before the error is raised."""
     workspace = Workspace(workdir, endpoint_url, variables=variables, var_file=var_file).prepare()

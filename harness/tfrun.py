@@ -23,8 +23,9 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import tftest
 
@@ -32,8 +33,21 @@ ROOT = Path(__file__).resolve().parent.parent
 MIRRORED = ["*.tf", "modules", "definitions"]
 OVERRIDE = "emulator_override.tf"
 # Every service the stack and its tests call. Names are the provider's `endpoints` arguments.
-ENDPOINT_SERVICES = ["apigateway", "cloudwatch", "dynamodb", "iam", "kms", "lambda", "logs", "ses", "sesv2", "sfn",
-                     "sns", "sqs", "sts"]
+ENDPOINT_SERVICES = [
+    "apigateway",
+    "cloudwatch",
+    "dynamodb",
+    "iam",
+    "kms",
+    "lambda",
+    "logs",
+    "ses",
+    "sesv2",
+    "sfn",
+    "sns",
+    "sqs",
+    "sts",
+]
 
 
 # Independent resources are created together: the provider's own waiters (Lambda
@@ -108,8 +122,13 @@ def load_var_file(path: Path | None) -> dict[str, Any]:
 class Workspace:
     """One deployment of the root module: a working directory, its state and variables."""
 
-    def __init__(self, workdir: Path, endpoint_url: str | None, variables: Mapping[str, Any] | None = None,
-                 var_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        endpoint_url: str | None,
+        variables: Mapping[str, Any] | None = None,
+        var_file: Path | None = None,
+    ) -> None:
         self.workdir = Path(workdir).resolve()
         self.endpoint_url = endpoint_url
         self.var_file = Path(var_file).resolve() if var_file else None
@@ -119,7 +138,7 @@ class Workspace:
         self.last_apply_log = ""
 
     # -- the working directory ------------------------------------------------
-    def prepare(self) -> "Workspace":
+    def prepare(self) -> Workspace:
         """Mirror the root module, write the override, the variables and the packages; `terraform init`."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._mirror_root()
@@ -129,8 +148,7 @@ class Workspace:
         elif override.exists():
             override.unlink()
         build_packages(self.packages_dir)
-        deploy_vars = {**load_var_file(self.var_file), **self.variables,
-                       "lambda_packages_dir": str(self.packages_dir)}
+        deploy_vars = {**load_var_file(self.var_file), **self.variables, "lambda_packages_dir": str(self.packages_dir)}
         (self.workdir / "deploy.tfvars.json").write_text(json.dumps(deploy_vars, indent=2) + "\n")
         self._tf = tftest.TerraformTest(str(self.workdir), binary=terraform_binary(), env=self.env)
         self._tf.setup(cleanup_on_exit=False)  # terraform init; the state stays for `terraform output`/`plan`
@@ -185,8 +203,9 @@ class Workspace:
     # -- commands ----------------------------------------------------------------
     def run(self, *args: str, capture: bool = True, check: bool = True) -> subprocess.CompletedProcess:
         command = [terraform_binary(), *args]
-        run = subprocess.run(command, cwd=self.workdir, env={**os.environ, **self.env}, text=True,
-                             capture_output=capture)
+        run = subprocess.run(
+            command, cwd=self.workdir, env={**os.environ, **self.env}, text=True, capture_output=capture
+        )
         if check and run.returncode != 0:
             detail = (run.stdout or "") + (run.stderr or "") if capture else ""
             raise TerraformError(f"terraform {' '.join(args[:1])} failed ({run.returncode})\n{detail[-6000:]}")
@@ -206,8 +225,15 @@ class Workspace:
 
     def plan_changes(self) -> tuple[int, str]:
         """`terraform plan -detailed-exitcode`: (0 no changes | 2 changes, the plan's text)."""
-        run = self.run("plan", "-detailed-exitcode", "-input=false", "-no-color", f"-parallelism={PARALLELISM}", *self.var_args,
-                       check=False)
+        run = self.run(
+            "plan",
+            "-detailed-exitcode",
+            "-input=false",
+            "-no-color",
+            f"-parallelism={PARALLELISM}",
+            *self.var_args,
+            check=False,
+        )
         if run.returncode not in (0, 2):
             raise TerraformError(f"terraform plan failed\n{(run.stdout + run.stderr)[-6000:]}")
         return run.returncode, run.stdout
@@ -216,8 +242,15 @@ class Workspace:
         """A plan of this deployment as JSON (`terraform show -json`). After an apply
         it holds every value as deployed, every variable, and no change."""
         plan_file = self.workdir / "review.tfplan"
-        self.run("plan", "-input=false", "-no-color", f"-refresh={'true' if refresh else 'false'}",
-                 f"-parallelism={PARALLELISM}", f"-out={plan_file}", *self.var_args)
+        self.run(
+            "plan",
+            "-input=false",
+            "-no-color",
+            f"-refresh={'true' if refresh else 'false'}",
+            f"-parallelism={PARALLELISM}",
+            f"-out={plan_file}",
+            *self.var_args,
+        )
         return json.loads(self.run("show", "-json", str(plan_file)).stdout)
 
     def destroy(self) -> None:
@@ -267,8 +300,11 @@ def plan_resources(plan: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def plan_changes(plan: Mapping[str, Any]) -> list[str]:
     """Addresses of resources the plan would change (empty right after an apply)."""
-    return [change["address"] for change in plan.get("resource_changes", [])
-            if change["change"]["actions"] not in (["no-op"], ["read"])]
+    return [
+        change["address"]
+        for change in plan.get("resource_changes", [])
+        if change["change"]["actions"] not in (["no-op"], ["read"])
+    ]
 
 
 def state_machine_definitions(plan: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

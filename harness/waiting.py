@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 T = TypeVar("T")
 
@@ -12,8 +13,9 @@ class WaitTimeout(AssertionError):
     """A condition did not hold in time; the message says what was seen last."""
 
 
-def poll(probe: Callable[[], T | None], *, timeout: float, interval: float = 0.05,
-         describe: Callable[[], str] = lambda: "") -> T:
+def poll(
+    probe: Callable[[], T | None], *, timeout: float, interval: float = 0.05, describe: Callable[[], str] = lambda: ""
+) -> T:
     """Call `probe` until it returns something truthy, for at most `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:

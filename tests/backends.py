@@ -24,7 +24,8 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -39,23 +40,28 @@ DEFAULT_BACKEND = os.environ.get("STACK_BACKEND", "embedded")
 EMBEDDED_ONLY = {
     "emulator": "needs the embedded emulator itself (moto internals)",
     "faults": "fault injection is embedded-only (LocalStack's and MiniStack's native way is SFN_MOCK_CONFIG "
-              "mock responses, which this suite does not use)",
+    "mock responses, which this suite does not use)",
 }
 AWS_SMS_PHONE = "STACK_AWS_SMS_PHONE"
 
 
 def add_option(parser: pytest.Parser) -> None:
-    parser.addoption("--backend", choices=BACKENDS, default=DEFAULT_BACKEND,
-                     help="where to deploy the stack: embedded (moto, default), localstack, ministack or aws "
-                          "(terraform apply); also STACK_BACKEND")
+    parser.addoption(
+        "--backend",
+        choices=BACKENDS,
+        default=DEFAULT_BACKEND,
+        help="where to deploy the stack: embedded (moto, default), localstack, ministack or aws "
+        "(terraform apply); also STACK_BACKEND",
+    )
 
 
 def skip_unless_supported(item: pytest.Item, backend: str) -> None:
     marker = item.get_closest_marker("backends")
     if marker and backend not in marker.args:
         reason = marker.kwargs.get("reason", "")
-        pytest.skip(f"runs on the {'/'.join(marker.args)} backend only, not {backend}"
-                    + (f": {reason}" if reason else ""))
+        pytest.skip(
+            f"runs on the {'/'.join(marker.args)} backend only, not {backend}" + (f": {reason}" if reason else "")
+        )
 
 
 def require_embedded(backend: str, fixture: str) -> None:
@@ -97,8 +103,11 @@ def _target(backend: str, endpoint_url: str | None) -> tuple[str | None, dict[st
         boto3.client("sts").get_caller_identity()
     except Exception as error:  # noqa: BLE001 - any failure means no usable credentials
         missing.append(f"no usable AWS credentials ({type(error).__name__})")
-    variables = {"name_prefix": f"sfn-refactor-test-{uuid.uuid4().hex[:6]}", "sender_email": sender or "",
-                 "kms_key_deletion_window_days": 7}
+    variables = {
+        "name_prefix": f"sfn-refactor-test-{uuid.uuid4().hex[:6]}",
+        "sender_email": sender or "",
+        "kms_key_deletion_window_days": 7,
+    }
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     if region:
         variables["region"] = region
@@ -128,8 +137,7 @@ def observer_for(backend: str, outputs: StackOutputs) -> Observer:
     def client(service: str) -> Any:
         return boto3.client(service, region_name=outputs.region)
 
-    mailbox = SesNotificationMailbox(client, outputs.sender_email,
-                                     name=f"ses-deliveries-{uuid.uuid4().hex[:8]}")
+    mailbox = SesNotificationMailbox(client, outputs.sender_email, name=f"ses-deliveries-{uuid.uuid4().hex[:8]}")
     return AwsObserver(outputs, client_factory=client, mailbox=mailbox, on_unobservable=pytest.skip)
 
 

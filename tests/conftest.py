@@ -41,12 +41,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     """One line per run: the engine, its counts, and the declared gaps its xfails met."""
     stats = terminalreporter.stats
-    counts = {key: len([r for r in stats.get(key, []) if getattr(r, "when", "call") in ("call", "setup")])
-              for key in ("passed", "failed", "error", "xfailed", "xpassed", "skipped")}
+    counts = {
+        key: len([r for r in stats.get(key, []) if getattr(r, "when", "call") in ("call", "setup")])
+        for key in ("passed", "failed", "error", "xfailed", "xpassed", "skipped")
+    }
     met = sorted({r.wasxfail.split("'")[1] for r in stats.get("xfailed", []) if "gap '" in getattr(r, "wasxfail", "")})
     terminalreporter.write_line(
-        f"engine {config.getoption('--backend')}: " + ", ".join(f"{n} {k}" for k, n in counts.items() if n)
-        + (f"; xfails meet the declared gaps (harness/gaps.py): {', '.join(met)}" if met else ""))
+        f"engine {config.getoption('--backend')}: "
+        + ", ".join(f"{n} {k}" for k, n in counts.items() if n)
+        + (f"; xfails meet the declared gaps (harness/gaps.py): {', '.join(met)}" if met else "")
+    )
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -90,9 +94,12 @@ def stack(deployment: Deployment) -> StackOutputs:
     """The deployment's outputs, its stock table loaded with the test catalogue
     (data, not infrastructure: loaded after apply, as `make up` does)."""
     outputs = deployment.outputs
-    dynamodb = boto3.client("dynamodb", endpoint_url=outputs.endpoint_url, region_name=outputs.region,
-                            **({"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-                               if outputs.endpoint_url else {}))
+    dynamodb = boto3.client(
+        "dynamodb",
+        endpoint_url=outputs.endpoint_url,
+        region_name=outputs.region,
+        **({"aws_access_key_id": "testing", "aws_secret_access_key": "testing"} if outputs.endpoint_url else {}),
+    )
     seed_stock(dynamodb, outputs.stock_table_name)
     return outputs
 

@@ -9,8 +9,9 @@ import json
 import os
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from harness.iam_derivation import policy_statements
 from harness.tfrun import Workspace, plan_resources, terraform_binary
@@ -35,9 +36,11 @@ def resources_of_type(plan: Mapping[str, Any], type_name: str) -> dict[str, dict
 def order_functions(plan: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Each order function's aws_lambda_function, by its key in local.order_functions."""
     prefix, suffix = 'module.order_function["', '"].aws_lambda_function.this'
-    return {address[len(prefix):-len(suffix)]: values
-            for address, values in resources_of_type(plan, "aws_lambda_function").items()
-            if address.startswith(prefix) and address.endswith(suffix)}
+    return {
+        address[len(prefix) : -len(suffix)]: values
+        for address, values in resources_of_type(plan, "aws_lambda_function").items()
+        if address.startswith(prefix) and address.endswith(suffix)
+    }
 
 
 def role_statements(plan: Mapping[str, Any], role_name: str) -> list[dict[str, Any]]:
@@ -50,21 +53,32 @@ def role_statements(plan: Mapping[str, Any], role_name: str) -> list[dict[str, A
 def console(workspace: Workspace, expression: str) -> Any:
     """`jsonencode(expression)` evaluated by `terraform console` in the deployment's
     working directory (its state and variables), decoded."""
-    run = subprocess.run([terraform_binary(), "console", *workspace.var_args], input=f"jsonencode({expression})\n",
-                         cwd=workspace.workdir, env={**os.environ, **workspace.env}, capture_output=True, text=True,
-                         timeout=300)
+    run = subprocess.run(
+        [terraform_binary(), "console", *workspace.var_args],
+        input=f"jsonencode({expression})\n",
+        cwd=workspace.workdir,
+        env={**os.environ, **workspace.env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, f"terraform console: {expression}\n{run.stderr}{run.stdout}"
     # The last line is the value (warnings come first): the JSON text, printed as an HCL string literal.
     return json.loads(json.loads(run.stdout.strip().splitlines()[-1]))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _rendered(path: str, values_json: str) -> str:
     with tempfile.TemporaryDirectory(prefix="templatefile-") as scratch:
-        run = subprocess.run([terraform_binary(), "console"],
-                             input=f"templatefile({json.dumps(path)}, jsondecode({json.dumps(values_json)}))\n",
-                             cwd=scratch, capture_output=True, text=True, timeout=120,
-                             env={**os.environ, "TF_CLI_CONFIG_FILE": ""})
+        run = subprocess.run(
+            [terraform_binary(), "console"],
+            input=f"templatefile({json.dumps(path)}, jsondecode({json.dumps(values_json)}))\n",
+            cwd=scratch,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "TF_CLI_CONFIG_FILE": ""},
+        )
     assert run.returncode == 0, f"terraform console: templatefile({path})\n{run.stderr}{run.stdout}"
     out = run.stdout.strip()
     if out.startswith("<<EOT"):  # a multi-line string is printed as a heredoc

@@ -19,8 +19,9 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from .. import engines
 from ..observe import Observer
@@ -53,16 +54,23 @@ def measure(engine: engines.Engine, runs: int, total: int) -> dict[str, Any]:
         for name, (request, start, expected) in workloads(observer, notification).items():
             sample = observer.wait(observer.start(request(0), **start), timeout=120)
             assert (sample.output or {}).get("status") == expected, f"{engine.name} {name}: {sample.describe()}"
-            figures[name] = row(latency(observer, request, runs, **start),
-                                {level: throughput(observer, request, concurrency=level, total=max(total, level),
-                                                   **start) for level in LEVELS})
+            figures[name] = row(
+                latency(observer, request, runs, **start),
+                {
+                    level: throughput(observer, request, concurrency=level, total=max(total, level), **start)
+                    for level in LEVELS
+                },
+            )
         deployment.destroy()
     return figures
 
 
 def row(measured_latency, rates: dict[int, float]) -> dict[str, Any]:
-    return {"p50_ms": round(measured_latency.median * 1000, 1), "p95_ms": round(measured_latency.p95 * 1000, 1),
-            "throughput": {str(level): round(rate, 1) for level, rate in rates.items()}}
+    return {
+        "p50_ms": round(measured_latency.median * 1000, 1),
+        "p95_ms": round(measured_latency.p95 * 1000, 1),
+        "throughput": {str(level): round(rate, 1) for level, rate in rates.items()},
+    }
 
 
 def from_workflow_figures(figures: dict[str, Any]) -> dict[str, Any]:
@@ -80,8 +88,14 @@ def present() -> dict[str, str | None]:
 
 def measure_in_subprocess(name: str, runs: int, total: int) -> dict[str, Any]:
     env = {**os.environ, "BENCH_RUNS": str(runs), "BENCH_TOTAL": str(total)}
-    run = subprocess.run([sys.executable, "-m", "harness.bench.engines", name], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=1800)
+    run = subprocess.run(
+        [sys.executable, "-m", "harness.bench.engines", name],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     if run.returncode != 0:
         raise RuntimeError(f"bench on {name} failed:\n{(run.stdout + run.stderr)[-4000:]}")
     return json.loads(run.stdout.strip().splitlines()[-1])
@@ -93,19 +107,30 @@ def table(side_by_side: dict[str, dict[str, Any]], absent: dict[str, str]) -> li
         "Engines side by side, the same workloads and cold `terraform apply` (variables.tf defaults) on each, "
         "same run:",
         "",
-        "| workload | " + " | ".join(f"{name}: p50 / p95" for name in names) + " | "
-        + " | ".join(f"{name}: exec/s at {' / '.join(map(str, LEVELS))}" for name in names) + " |",
+        "| workload | "
+        + " | ".join(f"{name}: p50 / p95" for name in names)
+        + " | "
+        + " | ".join(f"{name}: exec/s at {' / '.join(map(str, LEVELS))}" for name in names)
+        + " |",
         "|---|" + "---|" * (2 * len(names)),
     ]
     workloads_seen = [key for key in next(iter(side_by_side.values())) if key != "apply_s"]
     for workload in workloads_seen:
-        latencies = [f"{side_by_side[name][workload]['p50_ms']:.0f} / {side_by_side[name][workload]['p95_ms']:.0f} ms"
-                     for name in names]
-        rates = [" / ".join(f"{side_by_side[name][workload]['throughput'][str(level)]:.1f}" for level in LEVELS)
-                 for name in names]
+        latencies = [
+            f"{side_by_side[name][workload]['p50_ms']:.0f} / {side_by_side[name][workload]['p95_ms']:.0f} ms"
+            for name in names
+        ]
+        rates = [
+            " / ".join(f"{side_by_side[name][workload]['throughput'][str(level)]:.1f}" for level in LEVELS)
+            for name in names
+        ]
         lines.append(f"| {workload} | " + " | ".join(latencies) + " | " + " | ".join(rates) + " |")
-    lines.append("| cold `terraform apply` | " + " | ".join(f"{side_by_side[name]['apply_s']:.0f} s" for name in names)
-                 + " |" + " |" * len(names))
+    lines.append(
+        "| cold `terraform apply` | "
+        + " | ".join(f"{side_by_side[name]['apply_s']:.0f} s" for name in names)
+        + " |"
+        + " |" * len(names)
+    )
     if absent:
         lines += ["", "Not measured: " + "; ".join(f"{name} ({why})" for name, why in absent.items()) + "."]
     return lines

@@ -31,18 +31,18 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable
 
 from ..deploy_baseline import Baseline
 from ..emulator import EmbeddedEmulator
 from ..faults import FaultRule
 from ..observe import Observer, recipients
 
-BATCH = 40           # dual requests per design and scenario
-IN_FLIGHT = 8        # requests sent at once, for both designs
-WAIT_SECONDS = 300   # bound on any one request (the workflow's retries wait up to 30 s each)
+BATCH = 40  # dual requests per design and scenario
+IN_FLIGHT = 8  # requests sent at once, for both designs
+WAIT_SECONDS = 300  # bound on any one request (the workflow's retries wait up to 30 s each)
 CHANNELS = ("sms", "email")
 
 
@@ -56,11 +56,18 @@ class Scenario:
 def _throttling(batch: int) -> list[FaultRule]:
     throttled = max(1, batch // 4)
     return [
-        FaultRule(service="sesv2", operation="SendEmail", error_code="TooManyRequestsException", status=429,
-                  times=throttled),
+        FaultRule(
+            service="sesv2", operation="SendEmail", error_code="TooManyRequestsException", status=429, times=throttled
+        ),
         # SMS only: the workflow's outcome events (Publish to a topic) are not throttled.
-        FaultRule(service="sns", operation="Publish", error_code="Throttled", status=429, times=throttled,
-                  when={"PhoneNumber": None}),
+        FaultRule(
+            service="sns",
+            operation="Publish",
+            error_code="Throttled",
+            status=429,
+            times=throttled,
+            when={"PhoneNumber": None},
+        ),
     ]
 
 
@@ -69,8 +76,12 @@ def _email_outage(batch: int) -> list[FaultRule]:
 
 
 SCENARIOS = (
-    Scenario("transient", "SES throttles the first quarter of the emails (TooManyRequestsException, 429) and SNS "
-                          "the first quarter of the SMS (Throttled, 429)", _throttling),
+    Scenario(
+        "transient",
+        "SES throttles the first quarter of the emails (TooManyRequestsException, 429) and SNS "
+        "the first quarter of the SMS (Throttled, 429)",
+        _throttling,
+    ),
     Scenario("email outage", "SES rejects every email (MessageRejected)", _email_outage),
 )
 
@@ -127,13 +138,21 @@ class BaselineDesign:
 def batch_of(size: int) -> list[dict]:
     """`size` dual requests, each with its own phone number and address."""
     tag = uuid.uuid4().int % 10**6
-    return [{"notification_id": f"faults-{uuid.uuid4().hex[:12]}", "delivery_mode": "dual",
-             "message_content": "fault comparison", "user_phone": f"+1{tag:06d}{index:04d}",
-             "user_email": f"faults-{tag:06d}-{index}@example.com"} for index in range(size)]
+    return [
+        {
+            "notification_id": f"faults-{uuid.uuid4().hex[:12]}",
+            "delivery_mode": "dual",
+            "message_content": "fault comparison",
+            "user_phone": f"+1{tag:06d}{index:04d}",
+            "user_email": f"faults-{tag:06d}-{index}@example.com",
+        }
+        for index in range(size)
+    ]
 
 
-def run_scenario(design, scenario: Scenario, emulator: EmbeddedEmulator, observer: Observer,
-                 batch: int = BATCH) -> Outcome:
+def run_scenario(
+    design, scenario: Scenario, emulator: EmbeddedEmulator, observer: Observer, batch: int = BATCH
+) -> Outcome:
     emulator.faults.clear()
     rules = [emulator.faults.add(rule) for rule in scenario.rules(batch)]
     requests = batch_of(batch)
@@ -162,8 +181,7 @@ def run_scenario(design, scenario: Scenario, emulator: EmbeddedEmulator, observe
 
 def compare(emulator: EmbeddedEmulator, observer: Observer, baseline: Baseline, batch: int = BATCH) -> list[Outcome]:
     designs = (WorkflowDesign(observer), BaselineDesign(baseline))
-    return [run_scenario(design, scenario, emulator, observer, batch)
-            for scenario in SCENARIOS for design in designs]
+    return [run_scenario(design, scenario, emulator, observer, batch) for scenario in SCENARIOS for design in designs]
 
 
 def table(outcomes: list[Outcome], batch: int = BATCH) -> list[str]:
@@ -178,8 +196,10 @@ def table(outcomes: list[Outcome], batch: int = BATCH) -> list[str]:
     ]
     for outcome in outcomes:
         told = ", ".join(f"{count}× {answer}" for answer, count in sorted(outcome.answers.items()))
-        lines.append(f"| {outcome.scenario} | {outcome.design} | {outcome.requested} | {outcome.delivered} "
-                     f"| {outcome.retried} | {outcome.recorded} | {outcome.lost} | {told} |")
+        lines.append(
+            f"| {outcome.scenario} | {outcome.design} | {outcome.requested} | {outcome.delivered} "
+            f"| {outcome.retried} | {outcome.recorded} | {outcome.lost} | {told} |"
+        )
     lines += [
         "",
         "*requested*: deliveries asked for (SMS and email per request). *retried*: send calls beyond one per "

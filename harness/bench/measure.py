@@ -5,8 +5,9 @@ from __future__ import annotations
 import statistics
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ..observe import TERMINAL, Execution, Observer
 
@@ -74,7 +75,8 @@ def billed_transitions(execution: Execution) -> int:
 
 def lambda_invocations(execution: Execution) -> int:
     return sum(
-        1 for event in execution.history
+        1
+        for event in execution.history
         if event["type"] == "TaskScheduled" and event["taskScheduledEventDetails"].get("resourceType") == "lambda"
     )
 

@@ -7,23 +7,22 @@ customer by SMS and email through a nested notification execution
 from __future__ import annotations
 
 import uuid
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
-from ..orders import seed_stock
 from ..observe import Execution, Observer
-from ..orders import OrderObserver
+from ..orders import OrderObserver, seed_stock
 from .measure import billed_transitions, lambda_invocations, latency, throughput
 
-SKU = "SKU-MUG"          # the everyday item of the test catalogue
-AMOUNT_CENTS = 2400      # USD 24.00: far below approval_threshold_cents
-STOCK = 1_000_000        # enough for every order a bench run places
+SKU = "SKU-MUG"  # the everyday item of the test catalogue
+AMOUNT_CENTS = 2400  # USD 24.00: far below approval_threshold_cents
+STOCK = 1_000_000  # enough for every order a bench run places
 
 
 def order(index: int) -> dict:
     return {
         "order_id": f"bench-{uuid.uuid4().hex[:16]}",
-        "customer": {"customer_id": f"c-bench-{index}", "email": "bench-orders@example.com",
-                     "phone": "+14155550100"},
+        "customer": {"customer_id": f"c-bench-{index}", "email": "bench-orders@example.com", "phone": "+14155550100"},
         "items": [{"sku": SKU, "quantity": 1}],
         "amount_cents": AMOUNT_CENTS,
         "currency": "USD",
@@ -39,8 +38,9 @@ def service_calls(execution: Execution, nested: Execution) -> int:
     return own + sum(1 for e in nested.history if e["type"] == "TaskScheduled")
 
 
-def order_figures(observer: Observer, variables: dict[str, Any], runs: int, total: int,
-                  levels: Iterable[int]) -> dict[str, Any]:
+def order_figures(
+    observer: Observer, variables: dict[str, Any], runs: int, total: int, levels: Iterable[int]
+) -> dict[str, Any]:
     if AMOUNT_CENTS >= variables["approval_threshold_cents"]:
         raise ValueError("bench orders must stay below approval_threshold_cents: they would wait for an operator")
     seed_stock(observer.dynamodb, observer.outputs.stock_table_name, {SKU: STOCK})
@@ -51,8 +51,9 @@ def order_figures(observer: Observer, variables: dict[str, Any], runs: int, tota
     assert nested.status == "SUCCEEDED", nested.describe()
     return {
         "latency": latency(observer, order, runs, **start),
-        "throughput": {level: throughput(observer, order, concurrency=level, total=max(total, level), **start)
-                       for level in levels},
+        "throughput": {
+            level: throughput(observer, order, concurrency=level, total=max(total, level), **start) for level in levels
+        },
         "order_transitions": billed_transitions(sample),
         "notification_transitions": billed_transitions(nested),
         "transitions": billed_transitions(sample) + billed_transitions(nested),

@@ -49,8 +49,12 @@ CONCURRENCY_LEVELS = (1, 10, 50)
 
 
 def notification(mode: str):
-    return lambda index: {"notification_id": unique(f"bench-{mode}"), "delivery_mode": mode,
-                          "message_content": "benchmark", **MODES[mode]}
+    return lambda index: {
+        "notification_id": unique(f"bench-{mode}"),
+        "delivery_mode": mode,
+        "message_content": "benchmark",
+        **MODES[mode],
+    }
 
 
 def speed_comparison(runs: int) -> dict[str, dict]:
@@ -58,8 +62,15 @@ def speed_comparison(runs: int) -> dict[str, dict]:
     figures = {}
     for label, plain in (("moto as shipped", "1"), ("accelerated", "0")):
         env = {**os.environ, "HARNESS_PLAIN_MOTO": plain, "BENCH_RUNS": str(runs)}
-        out = subprocess.run([sys.executable, "-m", "harness.bench.speed"], cwd=ROOT, env=env, check=True,
-                             capture_output=True, text=True, timeout=1800).stdout
+        out = subprocess.run(
+            [sys.executable, "-m", "harness.bench.speed"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        ).stdout
         figures[label] = json.loads(out.strip().splitlines()[-1])
     return figures
 
@@ -73,9 +84,23 @@ def make_up_seconds() -> float:
         outputs = Path(scratch) / "outputs.json"
         env = {k: v for k, v in os.environ.items() if k not in ("MOTO_PORT", "HARNESS_EMULATOR_RUNNING")}
         began = time.perf_counter()
-        server = subprocess.Popen([sys.executable, "-m", "harness.serve", "--port", str(free_port()), "--outputs",
-                                   str(outputs), "--workdir", str(Path(scratch) / "terraform")], cwd=ROOT, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "harness.serve",
+                "--port",
+                str(free_port()),
+                "--outputs",
+                str(outputs),
+                "--workdir",
+                str(Path(scratch) / "terraform"),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             poll(outputs.exists, timeout=600, interval=0.2)
             return time.perf_counter() - began
@@ -101,17 +126,25 @@ def workflow_figures(runs: int, total: int, batch: int) -> dict:
             assert sample.output["status"] == "DELIVERED", sample.describe()
             rows[mode] = {
                 "latency": latency(observer, request, runs),
-                "throughput": {level: throughput(observer, request, concurrency=level, total=max(total, level))
-                               for level in CONCURRENCY_LEVELS},
+                "throughput": {
+                    level: throughput(observer, request, concurrency=level, total=max(total, level))
+                    for level in CONCURRENCY_LEVELS
+                },
                 "transitions": billed_transitions(sample),
                 "lambda_invocations": lambda_invocations(sample),
                 "sequential_calls": sequential_service_calls(sample),
             }
         order = order_figures(observer, variables, runs, total, CONCURRENCY_LEVELS)
-        fault_outcomes = faults.compare(emulator, observer, deploy_baseline(emulator, sender_email=outputs.sender_email),
-                                        batch)
-    return {"deploy_seconds": deploy_seconds, "apply_seconds": apply_seconds, "rows": rows, "order": order,
-            "faults": fault_outcomes}
+        fault_outcomes = faults.compare(
+            emulator, observer, deploy_baseline(emulator, sender_email=outputs.sender_email), batch
+        )
+    return {
+        "deploy_seconds": deploy_seconds,
+        "apply_seconds": apply_seconds,
+        "rows": rows,
+        "order": order,
+        "faults": fault_outcomes,
+    }
 
 
 def coordinator_cost(mode: str) -> float:
@@ -128,8 +161,9 @@ def order_workflow_cost(transitions: int, functions: int) -> float:
         $/M = (T x $0.025/1,000 + L x $0.20/1M + L x t x m x $/GB-s) x 1,000,000
 
     T transitions, L function invocations, t = ASSUMED_CALL_SECONDS, m = LAMBDA_MEMORY_GB."""
-    return (prices.standard_cost_per_million(transitions)
-            + prices.lambda_cost_per_million(functions, functions * prices.ASSUMED_CALL_SECONDS))
+    return prices.standard_cost_per_million(transitions) + prices.lambda_cost_per_million(
+        functions, functions * prices.ASSUMED_CALL_SECONDS
+    )
 
 
 def order_orchestrator_cost(functions: int, service_calls: int) -> float:
@@ -159,7 +193,8 @@ def table(figures: dict, speed: dict[str, dict], batch: int) -> str:
         f"that finds no change) took {deploy_seconds:.0f} s"
         + (f"; `make up` until `build/outputs.json` was written, {up_seconds:.0f} s." if up_seconds else "."),
         "",
-        "| mode | latency median | p95 | throughput at " + " / ".join(map(str, CONCURRENCY_LEVELS))
+        "| mode | latency median | p95 | throughput at "
+        + " / ".join(map(str, CONCURRENCY_LEVELS))
         + " in flight | transitions | Lambda invocations | $/M Standard | $/M Express | $/M Lambda orchestrator |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
@@ -212,8 +247,10 @@ def table(figures: dict, speed: dict[str, dict], batch: int) -> str:
         "|---|---|---|---|",
     ]
     for label, figures in speed.items():
-        lines.append(f"| {label} | {figures['latency_median'] * 1000:.0f} ms | {figures['latency_p95'] * 1000:.0f} ms "
-                     f"| {figures['throughput']:.1f} exec/s |")
+        lines.append(
+            f"| {label} | {figures['latency_median'] * 1000:.0f} ms | {figures['latency_p95'] * 1000:.0f} ms "
+            f"| {figures['throughput']:.1f} exec/s |"
+        )
     lines += [
         "",
         f"Speed-up: {fast['throughput'] / plain['throughput']:.1f}x throughput, "
@@ -228,8 +265,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--total", type=int, default=60, help="executions per throughput figure")
     parser.add_argument("--batch", type=int, default=faults.BATCH, help="dual requests per fault scenario and design")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
-    parser.add_argument("--engines", nargs="*", default=None,
-                        help="engines to set beside the embedded one (default: every one present here)")
+    parser.add_argument(
+        "--engines",
+        nargs="*",
+        default=None,
+        help="engines to set beside the embedded one (default: every one present here)",
+    )
     parser.add_argument("--no-readme", action="store_true", help="leave README.md as it is")
     args = parser.parse_args(argv)
 
@@ -248,8 +289,10 @@ def main(argv: list[str] | None = None) -> int:
         side_by_side[name] = engine_bench.measure_in_subprocess(name, args.runs, args.total)
     bench_json = engine_bench.write_json(side_by_side)
     text = table(figures, speed, args.batch) + "\n\n" + "\n".join(engine_bench.table(side_by_side, absent))
-    text += f"\n\nThis run took {time.perf_counter() - began:.0f} s (`--runs {args.runs} --total {args.total} " \
-            f"--batch {args.batch}`)."
+    text += (
+        f"\n\nThis run took {time.perf_counter() - began:.0f} s (`--runs {args.runs} --total {args.total} "
+        f"--batch {args.batch}`)."
+    )
     print(text)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text("# Benchmarks\n\nRegenerate with `make bench`.\n\n" + text + "\n")
@@ -265,8 +308,16 @@ def update_readme(text: str, readme: Path = ROOT / "README.md") -> None:
     content = readme.read_text()
     if start not in content or end not in content:
         return
-    leads = ("Measured", "Deploy", "Speed-up", "Embedded emulator speed", "Fault comparison", "Engines side by side",
-             "Not measured", "|")
+    leads = (
+        "Measured",
+        "Deploy",
+        "Speed-up",
+        "Embedded emulator speed",
+        "Fault comparison",
+        "Engines side by side",
+        "Not measured",
+        "|",
+    )
     blocks = [block.strip() for block in re.split(r"\n\s*\n", text)]
     tables = "\n\n".join(block for block in blocks if block.startswith(leads))
     before, rest = content.split(start, 1)

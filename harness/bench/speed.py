@@ -20,8 +20,13 @@ CONCURRENCY = 20
 
 
 def dual(index: int) -> dict:
-    return {"notification_id": unique("speed"), "delivery_mode": "dual", "message_content": "benchmark",
-            "user_phone": "+14155550100", "user_email": f"speed-{index}@example.com"}
+    return {
+        "notification_id": unique("speed"),
+        "delivery_mode": "dual",
+        "message_content": "benchmark",
+        "user_phone": "+14155550100",
+        "user_email": f"speed-{index}@example.com",
+    }
 
 
 def main() -> int:
@@ -32,8 +37,16 @@ def main() -> int:
         observer.wait(observer.start(dual(0)), timeout=120)  # warm-up: first-use imports and caches
         sequential = latency(observer, dual, runs)
         concurrent = throughput(observer, dual, concurrency=CONCURRENCY, total=CONCURRENCY * 3)
-    json.dump({"accelerated": emulator.accelerated, "latency_median": sequential.median,
-               "latency_p95": sequential.p95, "throughput": concurrent, "concurrency": CONCURRENCY}, sys.stdout)
+    json.dump(
+        {
+            "accelerated": emulator.accelerated,
+            "latency_median": sequential.median,
+            "latency_p95": sequential.p95,
+            "throughput": concurrent,
+            "concurrency": CONCURRENCY,
+        },
+        sys.stdout,
+    )
     return 0
 
 

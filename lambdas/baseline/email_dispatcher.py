@@ -13,17 +13,19 @@ import os
 
 import boto3
 
-sesv2 = boto3.client('sesv2')
-SENDER = os.environ.get('SENDER_EMAIL', 'notifications@example.com')  # the seed's Source
+sesv2 = boto3.client("sesv2")
+SENDER = os.environ.get("SENDER_EMAIL", "notifications@example.com")  # the seed's Source
 
 
 def handler(event, context):
     response = sesv2.send_email(
         FromEmailAddress=SENDER,
-        Destination={'ToAddresses': [event['user_email']]},
-        Content={'Simple': {
-            'Subject': {'Data': 'Your Requested Notification'},  # the seed's subject
-            'Body': {'Text': {'Data': event['message_content']}},
-        }},
+        Destination={"ToAddresses": [event["user_email"]]},
+        Content={
+            "Simple": {
+                "Subject": {"Data": "Your Requested Notification"},  # the seed's subject
+                "Body": {"Text": {"Data": event["message_content"]}},
+            }
+        },
     )
-    return {'MessageId': response['MessageId']}
+    return {"MessageId": response["MessageId"]}

@@ -8,9 +8,9 @@ retries the asynchronous event twice, and then drops it. Nothing records that.
 
 import boto3
 
-sns = boto3.client('sns')
+sns = boto3.client("sns")
 
 
 def handler(event, context):
-    response = sns.publish(PhoneNumber=event['user_phone'], Message=event['message_content'])
-    return {'MessageId': response['MessageId']}
+    response = sns.publish(PhoneNumber=event["user_phone"], Message=event["message_content"])
+    return {"MessageId": response["MessageId"]}

@@ -11,7 +11,6 @@ import os
 from typing import Any
 
 import boto3
-
 import payment_provider
 from order_common import log, require
 from payment_provider import PaymentDeclined, PaymentTransientError  # noqa: F401  (the errors this function raises)
@@ -27,8 +26,12 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     order_id = require(event, "order_id", str)
     try:
         result = payment_provider.charge(
-            DYNAMODB, PAYMENTS_TABLE, order_id, require(event, "amount_cents", int),
-            require(event, "currency", str), require(event, "payment_token", str),
+            DYNAMODB,
+            PAYMENTS_TABLE,
+            order_id,
+            require(event, "amount_cents", int),
+            require(event, "currency", str),
+            require(event, "payment_token", str),
         )
     except (PaymentDeclined, PaymentTransientError) as error:
         log("WARNING", "charge failed", order_id=order_id, error=type(error).__name__, reason=str(error))

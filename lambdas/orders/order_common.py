@@ -41,7 +41,11 @@ def items_of(event: Any) -> list[dict[str, Any]]:
     """The order's items as validate_order normalised them: [{"sku", "quantity"}, ...]."""
     items = require(event, "items", list)
     for item in items:
-        if not (isinstance(item, dict) and isinstance(item.get("sku"), str)
-                and isinstance(item.get("quantity"), int) and item["quantity"] > 0):
+        if not (
+            isinstance(item, dict)
+            and isinstance(item.get("sku"), str)
+            and isinstance(item.get("quantity"), int)
+            and item["quantity"] > 0
+        ):
             raise ValueError("the state machine passed a malformed item")
     return items

@@ -28,7 +28,6 @@ import uuid
 from typing import Any, NoReturn
 
 from botocore.exceptions import ClientError
-
 from order_common import PAYMENT_CURRENCIES
 
 FLAKY_FAILURES = 2
@@ -43,28 +42,35 @@ class PaymentTransientError(Exception):
 
 
 def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, typed in item.items():
-        (kind, value), = typed.items()
+        ((kind, value),) = typed.items()
         out[name] = int(value) if kind == "N" else value
     return out
 
 
 def charge(dynamodb: Any, table: str, order_id: str, amount_cents: int, currency: str, token: str) -> dict[str, Any]:
     """Charge the order once; a repeated call for the same order returns the first charge."""
-    attempt = _plain(dynamodb.update_item(
-        TableName=table,
-        Key={"order_id": {"S": order_id}},
-        UpdateExpression="SET payment_token = :token, amount_cents = :amount, currency = :currency, "
-                         "updated_at = :now ADD attempts :one",
-        ExpressionAttributeValues={":token": {"S": token}, ":amount": {"N": str(amount_cents)},
-                                   ":currency": {"S": currency}, ":now": {"S": _now()}, ":one": {"N": "1"}},
-        ReturnValues="ALL_NEW",
-    )["Attributes"])
+    attempt = _plain(
+        dynamodb.update_item(
+            TableName=table,
+            Key={"order_id": {"S": order_id}},
+            UpdateExpression="SET payment_token = :token, amount_cents = :amount, currency = :currency, "
+            "updated_at = :now ADD attempts :one",
+            ExpressionAttributeValues={
+                ":token": {"S": token},
+                ":amount": {"N": str(amount_cents)},
+                ":currency": {"S": currency},
+                ":now": {"S": _now()},
+                ":one": {"N": "1"},
+            },
+            ReturnValues="ALL_NEW",
+        )["Attributes"]
+    )
     status = attempt.get("status")
     if status == "CHARGED":
         return _charge_result(attempt)
@@ -76,8 +82,9 @@ def charge(dynamodb: Any, table: str, order_id: str, amount_cents: int, currency
     if token == "tok_success" or (token == "tok_flaky" and attempt["attempts"] > FLAKY_FAILURES):
         return _capture(dynamodb, table, order_id)
     if token == "tok_flaky":
-        raise PaymentTransientError(f"provider unavailable (tok_flaky attempt {attempt['attempts']} of "
-                                    f"{FLAKY_FAILURES} failing ones)")
+        raise PaymentTransientError(
+            f"provider unavailable (tok_flaky attempt {attempt['attempts']} of {FLAKY_FAILURES} failing ones)"
+        )
     if token == "tok_unavailable":
         raise PaymentTransientError("provider unavailable (tok_unavailable)")
     reason = "card declined (tok_declined)" if token == "tok_declined" else f"unknown payment token {token}"
@@ -104,8 +111,11 @@ def _capture(dynamodb: Any, table: str, order_id: str) -> dict[str, Any]:
             UpdateExpression="SET #status = :charged, charge_id = :charge_id, charged_at = :now",
             ConditionExpression="attribute_not_exists(charge_id)",
             ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":charged": {"S": "CHARGED"}, ":charge_id": {"S": f"ch_{uuid.uuid4().hex}"},
-                                       ":now": {"S": _now()}},
+            ExpressionAttributeValues={
+                ":charged": {"S": "CHARGED"},
+                ":charge_id": {"S": f"ch_{uuid.uuid4().hex}"},
+                ":now": {"S": _now()},
+            },
             ReturnValues="ALL_NEW",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )["Attributes"]
@@ -117,24 +127,35 @@ def _capture(dynamodb: Any, table: str, order_id: str) -> dict[str, Any]:
 
 
 def _charge_result(item: dict[str, Any]) -> dict[str, Any]:
-    return {"status": "CHARGED", "charge_id": item["charge_id"], "amount_cents": item["amount_cents"],
-            "currency": item["currency"], "attempts": item["attempts"]}
+    return {
+        "status": "CHARGED",
+        "charge_id": item["charge_id"],
+        "amount_cents": item["amount_cents"],
+        "currency": item["currency"],
+        "attempts": item["attempts"],
+    }
 
 
 def refund(dynamodb: Any, table: str, order_id: str) -> dict[str, Any]:
     """Refund the order's charge in full, once; NOT_CHARGED when there is none."""
     try:
-        refunded = _plain(dynamodb.update_item(
-            TableName=table,
-            Key={"order_id": {"S": order_id}},
-            UpdateExpression="SET #status = :refunded, refund_id = :refund_id, refunded_at = :now",
-            ConditionExpression="#status = :charged",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":refunded": {"S": "REFUNDED"}, ":charged": {"S": "CHARGED"},
-                                       ":refund_id": {"S": f"re_{uuid.uuid4().hex}"}, ":now": {"S": _now()}},
-            ReturnValues="ALL_NEW",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )["Attributes"])
+        refunded = _plain(
+            dynamodb.update_item(
+                TableName=table,
+                Key={"order_id": {"S": order_id}},
+                UpdateExpression="SET #status = :refunded, refund_id = :refund_id, refunded_at = :now",
+                ConditionExpression="#status = :charged",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":refunded": {"S": "REFUNDED"},
+                    ":charged": {"S": "CHARGED"},
+                    ":refund_id": {"S": f"re_{uuid.uuid4().hex}"},
+                    ":now": {"S": _now()},
+                },
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )["Attributes"]
+        )
     except ClientError as error:
         if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
             raise
@@ -142,5 +163,9 @@ def refund(dynamodb: Any, table: str, order_id: str) -> dict[str, Any]:
         if previous.get("status") == "REFUNDED":
             return {"status": "REFUNDED", "refund_id": previous["refund_id"], "replayed": True}
         return {"status": "NOT_CHARGED", "replayed": False}
-    return {"status": "REFUNDED", "refund_id": refunded["refund_id"], "amount_cents": refunded["amount_cents"],
-            "replayed": False}
+    return {
+        "status": "REFUNDED",
+        "refund_id": refunded["refund_id"],
+        "amount_cents": refunded["amount_cents"],
+        "replayed": False,
+    }

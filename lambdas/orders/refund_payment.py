@@ -10,7 +10,6 @@ import os
 from typing import Any
 
 import boto3
-
 import payment_provider
 from order_common import log, require
 

@@ -14,7 +14,6 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
-
 from order_common import items_of, log, require
 
 # IAM actions this code needs, by the environment variable naming the table.
@@ -26,37 +25,49 @@ ORDERS_TABLE = os.environ.get("ORDERS_TABLE", "")
 
 
 def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def release(dynamodb: Any, stock_table: str, orders_table: str, order_id: str,
-            items: list[dict[str, Any]]) -> dict[str, Any]:
+def release(
+    dynamodb: Any, stock_table: str, orders_table: str, order_id: str, items: list[dict[str, Any]]
+) -> dict[str, Any]:
     operations = [
-        {"Update": {
-            "TableName": stock_table,
-            "Key": {"sku": {"S": item["sku"]}},
-            "UpdateExpression": "SET available = available + :quantity",
-            "ConditionExpression": "attribute_exists(sku)",
-            "ExpressionAttributeValues": {":quantity": {"N": str(item["quantity"])}},
-        }}
+        {
+            "Update": {
+                "TableName": stock_table,
+                "Key": {"sku": {"S": item["sku"]}},
+                "UpdateExpression": "SET available = available + :quantity",
+                "ConditionExpression": "attribute_exists(sku)",
+                "ExpressionAttributeValues": {":quantity": {"N": str(item["quantity"])}},
+            }
+        }
         for item in items
     ]
-    operations.append({"Update": {
-        "TableName": orders_table,
-        "Key": {"order_id": {"S": order_id}},
-        "UpdateExpression": "SET reservation_status = :released, released_at = :now",
-        "ConditionExpression": "reservation_status = :reserved",
-        "ExpressionAttributeValues": {":released": {"S": "RELEASED"}, ":reserved": {"S": "RESERVED"},
-                                      ":now": {"S": _now()}},
-        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-    }})
+    operations.append(
+        {
+            "Update": {
+                "TableName": orders_table,
+                "Key": {"order_id": {"S": order_id}},
+                "UpdateExpression": "SET reservation_status = :released, released_at = :now",
+                "ConditionExpression": "reservation_status = :reserved",
+                "ExpressionAttributeValues": {
+                    ":released": {"S": "RELEASED"},
+                    ":reserved": {"S": "RESERVED"},
+                    ":now": {"S": _now()},
+                },
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+    )
     try:
         dynamodb.transact_write_items(TransactItems=operations)
     except ClientError as error:
         reasons = error.response.get("CancellationReasons", [])
         order_reason = reasons[-1] if reasons else {}
-        if error.response["Error"]["Code"] != "TransactionCanceledException" \
-                or order_reason.get("Code") != "ConditionalCheckFailed":
+        if (
+            error.response["Error"]["Code"] != "TransactionCanceledException"
+            or order_reason.get("Code") != "ConditionalCheckFailed"
+        ):
             raise
         previous = order_reason.get("Item", {}).get("reservation_status", {}).get("S")
         status = "RELEASED" if previous == "RELEASED" else "NOT_RESERVED"

@@ -15,7 +15,6 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
-
 from order_common import items_of, log, require
 
 # IAM actions this code needs, by the environment variable naming the table.
@@ -40,30 +39,37 @@ class ReservationClosed(Exception):
 
 
 def _now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def reserve(dynamodb: Any, stock_table: str, orders_table: str, order_id: str,
-            items: list[dict[str, Any]]) -> dict[str, Any]:
+def reserve(
+    dynamodb: Any, stock_table: str, orders_table: str, order_id: str, items: list[dict[str, Any]]
+) -> dict[str, Any]:
     operations = [
-        {"Update": {
-            "TableName": stock_table,
-            "Key": {"sku": {"S": item["sku"]}},
-            "UpdateExpression": "SET available = available - :quantity",
-            "ConditionExpression": "available >= :quantity",
-            "ExpressionAttributeValues": {":quantity": {"N": str(item["quantity"])}},
-            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-        }}
+        {
+            "Update": {
+                "TableName": stock_table,
+                "Key": {"sku": {"S": item["sku"]}},
+                "UpdateExpression": "SET available = available - :quantity",
+                "ConditionExpression": "available >= :quantity",
+                "ExpressionAttributeValues": {":quantity": {"N": str(item["quantity"])}},
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
         for item in items
     ]
-    operations.append({"Update": {
-        "TableName": orders_table,
-        "Key": {"order_id": {"S": order_id}},
-        "UpdateExpression": "SET reservation_status = :reserved, reserved_at = :now",
-        "ConditionExpression": "attribute_exists(order_id) AND attribute_not_exists(reservation_status)",
-        "ExpressionAttributeValues": {":reserved": {"S": "RESERVED"}, ":now": {"S": _now()}},
-        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-    }})
+    operations.append(
+        {
+            "Update": {
+                "TableName": orders_table,
+                "Key": {"order_id": {"S": order_id}},
+                "UpdateExpression": "SET reservation_status = :reserved, reserved_at = :now",
+                "ConditionExpression": "attribute_exists(order_id) AND attribute_not_exists(reservation_status)",
+                "ExpressionAttributeValues": {":reserved": {"S": "RESERVED"}, ":now": {"S": _now()}},
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+    )
     try:
         dynamodb.transact_write_items(TransactItems=operations)
     except ClientError as error:
@@ -80,11 +86,13 @@ def reserve(dynamodb: Any, stock_table: str, orders_table: str, order_id: str,
                 raise OrderNotRecorded(f"order {order_id} has no record") from None
             raise ReservationClosed(f"order {order_id}: its reservation was {previous}") from None
         short = []
-        for item, reason in zip(items, reasons):
+        for item, reason in zip(items, reasons, strict=False):  # the last reason is the order record's
             if reason.get("Code") == "ConditionalCheckFailed":
                 available = reason.get("Item", {}).get("available", {}).get("N")
-                short.append(f"{item['sku']} ({'unknown' if available is None else available + ' available'}, "
-                             f"{item['quantity']} wanted)")
+                short.append(
+                    f"{item['sku']} ({'unknown' if available is None else available + ' available'}, "
+                    f"{item['quantity']} wanted)"
+                )
         if short:
             raise OutOfStock(f"order {order_id}: not enough stock of " + ", ".join(short)) from None
         raise

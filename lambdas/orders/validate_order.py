@@ -29,8 +29,8 @@ PERMISSIONS: dict[str, list[str]] = {}
 ORDER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$")
 # Printable ASCII only: SES refuses internationalised addresses, and an order
 # whose confirmation cannot be sent should be refused before anything is taken.
-_ADDRESS = "!-?A-~"       # printable ASCII but space and "@"
-_NO_DOT = "!-\\-/-?A-~"   # the same without "."
+_ADDRESS = "!-?A-~"  # printable ASCII but space and "@"
+_NO_DOT = "!-\\-/-?A-~"  # the same without "."
 EMAIL = re.compile(rf"^[{_ADDRESS}]+@[{_NO_DOT}][{_ADDRESS}]*\.[{_NO_DOT}]+$")
 PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -110,8 +110,10 @@ def validate(request: Any) -> dict[str, Any]:
     if not (isinstance(currency, str) and CURRENCY.match(currency)):
         problems.append("currency: an ISO 4217 code such as USD")
     elif currency not in PAYMENT_CURRENCIES:
-        problems.append(f"currency: {currency} is not a currency the payment provider takes "
-                        f"({', '.join(sorted(PAYMENT_CURRENCIES))})")
+        problems.append(
+            f"currency: {currency} is not a currency the payment provider takes "
+            f"({', '.join(sorted(PAYMENT_CURRENCIES))})"
+        )
     token = request.get("payment_token")
     if not (isinstance(token, str) and TOKEN.match(token)):
         problems.append("payment_token: a provider token such as tok_success")
@@ -136,9 +138,19 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     try:
         order = validate(event)
     except InvalidOrder as error:
-        log("WARNING", "order rejected", order_id=event.get("order_id") if isinstance(event, dict) else None,
-            problems=str(error))
+        log(
+            "WARNING",
+            "order rejected",
+            order_id=event.get("order_id") if isinstance(event, dict) else None,
+            problems=str(error),
+        )
         raise
-    log("INFO", "order valid", order_id=order["order_id"], amount_cents=order["amount_cents"],
-        items=len(order["items"]), delivery_mode=order["contact"]["delivery_mode"])
+    log(
+        "INFO",
+        "order valid",
+        order_id=order["order_id"],
+        amount_cents=order["amount_cents"],
+        items=len(order["items"]),
+        delivery_mode=order["contact"]["delivery_mode"],
+    )
     return order

@@ -16,8 +16,8 @@ import pytest
 import requests
 
 from harness.emulator import free_port
-from harness.tfrun import ROOT
 from harness.stack import StackOutputs
+from harness.tfrun import ROOT
 from harness.waiting import poll
 
 pytestmark = pytest.mark.e2e
@@ -37,72 +37,141 @@ def up_engine(backend: str) -> str:
 def test_make_up_serves_the_stack_for_aws_cli_users(tmp_path, up_engine):
     # GIVEN `make up EMULATOR=<this run's engine>` (harness.serve) running on a free port
     port, outputs_file = free_port(), tmp_path / "outputs.json"
-    server = subprocess.Popen([sys.executable, "-m", "harness.serve", "--emulator", up_engine, "--port", str(port),
-                               "--outputs", str(outputs_file)], cwd=tmp_path, env=ENV, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "harness.serve",
+            "--emulator",
+            up_engine,
+            "--port",
+            str(port),
+            "--outputs",
+            str(outputs_file),
+        ],
+        cwd=tmp_path,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
-        poll(outputs_file.exists, timeout=400, describe=lambda: f"no {outputs_file}; server alive: {server.poll() is None}")
+        poll(
+            outputs_file.exists,
+            timeout=400,
+            describe=lambda: f"no {outputs_file}; server alive: {server.poll() is None}",
+        )
         outputs = json.loads(outputs_file.read_text())
 
         # THEN its outputs are the contract's, and a client that names nothing can use them
         assert set(outputs) == {field.name for field in dataclasses.fields(StackOutputs)}
         assert outputs["endpoint_url"] == f"http://127.0.0.1:{port}"
-        sfn = boto3.client("stepfunctions", endpoint_url=outputs["endpoint_url"], region_name=outputs["region"],
-                           aws_access_key_id="testing", aws_secret_access_key="testing")
-        arn = sfn.start_execution(stateMachineArn=outputs["notification_state_machine_arn"], input=json.dumps(
-            {"delivery_mode": "text", "message_content": "hi", "user_phone": "+14155550100"}))["executionArn"]
-        status = poll(lambda: (s := sfn.describe_execution(executionArn=arn)["status"]) != "RUNNING" and s,
-                      timeout=60)
+        sfn = boto3.client(
+            "stepfunctions",
+            endpoint_url=outputs["endpoint_url"],
+            region_name=outputs["region"],
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        arn = sfn.start_execution(
+            stateMachineArn=outputs["notification_state_machine_arn"],
+            input=json.dumps({"delivery_mode": "text", "message_content": "hi", "user_phone": "+14155550100"}),
+        )["executionArn"]
+        status = poll(lambda: (s := sfn.describe_execution(executionArn=arn)["status"]) != "RUNNING" and s, timeout=60)
         assert status == "SUCCEEDED"
 
         # AND the README's curl, starting from the API, answers 202 and the SMS arrives
-        body = {"notification_id": f"n-{port}", "delivery_mode": "text", "message_content": "hi from curl",
-                "user_phone": "+14155550199"}
+        body = {
+            "notification_id": f"n-{port}",
+            "delivery_mode": "text",
+            "message_content": "hi from curl",
+            "user_phone": "+14155550199",
+        }
         curl = subprocess.run(
-            ["curl", "-s", "-X", "POST", f"{outputs['api_url']}/notifications", "--aws-sigv4",
-             f"aws:amz:{outputs['region']}:execute-api", "--user", "testing:testing",
-             "-H", "Content-Type: application/json", "-d", json.dumps(body), "-w", "\n%{http_code}"],
-            capture_output=True, text=True, timeout=60, check=True)
+            [
+                "curl",
+                "-s",
+                "-X",
+                "POST",
+                f"{outputs['api_url']}/notifications",
+                "--aws-sigv4",
+                f"aws:amz:{outputs['region']}:execute-api",
+                "--user",
+                "testing:testing",
+                "-H",
+                "Content-Type: application/json",
+                "-d",
+                json.dumps(body),
+                "-w",
+                "\n%{http_code}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
         answer, code = curl.stdout.rsplit("\n", 1)
         assert code == "202", curl.stdout
         assert json.loads(answer)["notification_id"] == body["notification_id"]
-        status = poll(lambda: (s := sfn.describe_execution(executionArn=json.loads(answer)["executionArn"])[
-            "status"]) != "RUNNING" and s, timeout=60)
+        status = poll(
+            lambda: (
+                (s := sfn.describe_execution(executionArn=json.loads(answer)["executionArn"])["status"]) != "RUNNING"
+                and s
+            ),
+            timeout=60,
+        )
         assert status == "SUCCEEDED"
-        sms = requests.get(f"{outputs['endpoint_url']}/_aws/sns/sms-messages",
-                           params={"phoneNumber": body["user_phone"]}, timeout=10).json()["sms_messages"]
+        sms = requests.get(
+            f"{outputs['endpoint_url']}/_aws/sns/sms-messages", params={"phoneNumber": body["user_phone"]}, timeout=10
+        ).json()["sms_messages"]
         assert [m["Message"] for m in sms[body["user_phone"]]] == ["hi from curl"]
 
         # AND `make plan` against it finds nothing to change, and Terraform's own outputs agree
-        plan = subprocess.run([sys.executable, "-m", "harness.plan", "--port", str(port)], cwd=tmp_path, env=ENV,
-                              capture_output=True, text=True, timeout=300)
+        plan = subprocess.run(
+            [sys.executable, "-m", "harness.plan", "--port", str(port)],
+            cwd=tmp_path,
+            env=ENV,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert plan.returncode == 0, plan.stdout + plan.stderr
         assert "No changes" in plan.stdout
         # AND without a port, `make plan` finds the endpoint `make up` wrote
         (tmp_path / "build").mkdir(exist_ok=True)
         shutil.copy(outputs_file, tmp_path / "build" / "outputs.json")
-        plan = subprocess.run([sys.executable, "-m", "harness.plan"], cwd=tmp_path, env=ENV, capture_output=True,
-                              text=True, timeout=300)
+        plan = subprocess.run(
+            [sys.executable, "-m", "harness.plan"], cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=300
+        )
         assert plan.returncode == 0, plan.stdout + plan.stderr
-        terraform_outputs = json.loads(subprocess.run(
-            ["terraform", "-chdir=build/terraform", "output", "-json"], cwd=tmp_path, env=ENV, capture_output=True,
-            text=True, check=True).stdout)
+        terraform_outputs = json.loads(
+            subprocess.run(
+                ["terraform", "-chdir=build/terraform", "output", "-json"],
+                cwd=tmp_path,
+                env=ENV,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
         assert {name: item["value"] for name, item in terraform_outputs.items()} == {
-            name: value for name, value in outputs.items() if name != "endpoint_url"}
+            name: value for name, value in outputs.items() if name != "endpoint_url"
+        }
     finally:
         server.send_signal(signal.SIGTERM)
         output, _ = server.communicate(timeout=60)
     assert server.returncode == 0, output
     assert "aws stepfunctions start-execution" in output
-    assert f"curl -X POST \"{outputs['api_url']}/notifications\"" in output
+    assert f'curl -X POST "{outputs["api_url"]}/notifications"' in output
     # AND once it has stopped, no outputs file points at the dead endpoint
     assert not outputs_file.exists()
 
 
 @pytest.mark.backends("embedded", reason="make demo runs on the embedded emulator: it injects faults")
 def test_make_demo_shows_every_case(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "harness.demo"], cwd=tmp_path, env=ENV, capture_output=True,
-                         text=True, timeout=600)
+    run = subprocess.run(
+        [sys.executable, "-m", "harness.demo"], cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=600
+    )
 
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.count("execution : SUCCEEDED") >= 4
@@ -128,5 +197,9 @@ def test_make_demo_shows_every_case(tmp_path):
     if shutil.which("dot"):
         written = sorted(path.name for path in (tmp_path / "build" / "reports").glob("*.html"))
         assert written == sorted(Path(picture).name for picture in pictures)
-        assert {"demo-order-approved.html", "demo-order-approved-notification.html",
-                "demo-order-declined.html", "demo-order-declined-notification.html"} <= set(written)
+        assert {
+            "demo-order-approved.html",
+            "demo-order-approved-notification.html",
+            "demo-order-declined.html",
+            "demo-order-declined-notification.html",
+        } <= set(written)

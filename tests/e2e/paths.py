@@ -32,8 +32,8 @@ def assert_notification_path(execution, *, before: list[str], branches: set[str]
     path = execution.path
     split = len(before)
     assert path[:split] == before, execution.describe()
-    assert set(path[split:len(path) - len(after)]) == branches, execution.describe()
-    assert path[len(path) - len(after):] == after, execution.describe()
+    assert set(path[split : len(path) - len(after)]) == branches, execution.describe()
+    assert path[len(path) - len(after) :] == after, execution.describe()
 
 
 # The order workflow -------------------------------------------------------------------------------
@@ -67,33 +67,65 @@ ORDER_NOTICE_FAILED = "NotificationFailed"
 _APPROVED = ["EvaluateChecks", "RequestApproval"]
 _NO_APPROVAL = ["EvaluateChecks", "NoApprovalNeeded"]
 _CHARGED = [*_NO_APPROVAL, "ChargePayment"]
-_CONFIRMED = ["ChargePayment", "ConfirmOrder", "ConfirmationNotice", "NotifyCustomer", "RecordNotification",
-              "RouteOutcome", "OrderConfirmed"]
+_CONFIRMED = [
+    "ChargePayment",
+    "ConfirmOrder",
+    "ConfirmationNotice",
+    "NotifyCustomer",
+    "RecordNotification",
+    "RouteOutcome",
+    "OrderConfirmed",
+]
 
 
 def _failed(*until_release: str, refund: str = "NOT_CHARGED") -> list[str]:
     """From the failure to the Fail state: release, record, notice, end."""
     end = ["RouteOutcome", "CompensationFailed", "FailOrder"] if refund == "FAILED" else ["RouteOutcome", "FailOrder"]
-    return [*until_release, "ReleaseInventory", "RecordFailure", "ChooseRefundNote", ORDER_REFUND_NOTE[refund],
-            "CancellationNotice", "NotifyCustomer", "RecordNotification", *end]
+    return [
+        *until_release,
+        "ReleaseInventory",
+        "RecordFailure",
+        "ChooseRefundNote",
+        ORDER_REFUND_NOTE[refund],
+        "CancellationNotice",
+        "NotifyCustomer",
+        "RecordNotification",
+        *end,
+    ]
 
 
 # Each outcome's path after PrepareOrder's branches.
 ORDER_AFTER_CHECKS = {
     "confirmed": [*_NO_APPROVAL, *_CONFIRMED],
     "confirmed after approval": [*_APPROVED, *_CONFIRMED],
-    "confirmed, notice failed": [*_NO_APPROVAL, "ChargePayment", "ConfirmOrder", "ConfirmationNotice", "NotifyCustomer",
-                                 ORDER_NOTICE_FAILED, "RecordNotification", "RouteOutcome", "OrderConfirmed"],
+    "confirmed, notice failed": [
+        *_NO_APPROVAL,
+        "ChargePayment",
+        "ConfirmOrder",
+        "ConfirmationNotice",
+        "NotifyCustomer",
+        ORDER_NOTICE_FAILED,
+        "RecordNotification",
+        "RouteOutcome",
+        "OrderConfirmed",
+    ],
     "fraud suspected": _failed("EvaluateChecks", ORDER_DECIDED_BY["fraud suspected"], "SkipRefund"),
     "out of stock": _failed("EvaluateChecks", ORDER_DECIDED_BY["out of stock"], "SkipRefund"),
     "approval rejected": _failed(*_APPROVED, ORDER_DECIDED_BY["approval rejected"], "SkipRefund"),
     "approval timed out": _failed(*_APPROVED, ORDER_DECIDED_BY["approval timed out"], "SkipRefund"),
     "payment declined": _failed(*_CHARGED, ORDER_DECIDED_BY["payment declined"], "SkipRefund"),
     "payment unavailable": _failed(*_CHARGED, ORDER_DECIDED_BY["payment unavailable"], "RefundPayment"),
-    "confirmation failed": _failed(*_CHARGED, "ConfirmOrder", ORDER_DECIDED_BY["confirmation failed"], "RefundPayment",
-                                   refund="REFUNDED"),
-    "confirmation and refund failed": _failed(*_CHARGED, "ConfirmOrder", ORDER_DECIDED_BY["confirmation failed"],
-                                              "RefundPayment", ORDER_REFUND_FAILED, refund="FAILED"),
+    "confirmation failed": _failed(
+        *_CHARGED, "ConfirmOrder", ORDER_DECIDED_BY["confirmation failed"], "RefundPayment", refund="REFUNDED"
+    ),
+    "confirmation and refund failed": _failed(
+        *_CHARGED,
+        "ConfirmOrder",
+        ORDER_DECIDED_BY["confirmation failed"],
+        "RefundPayment",
+        ORDER_REFUND_FAILED,
+        refund="FAILED",
+    ),
 }
 
 
@@ -101,6 +133,6 @@ def assert_order_path(execution, outcome: str) -> None:
     """The order ran ORDER_PREPARE, both branches (interleaved, so compared as a set), then the outcome's path."""
     path, before, after = execution.path, ORDER_PREPARE, ORDER_AFTER_CHECKS[outcome]
     branch_end = len(before) + len([s for s in path if s in ORDER_BRANCHES | ORDER_BRANCH_FAILURES])
-    assert path[:len(before)] == before, execution.describe()
-    assert set(path[len(before):branch_end]) >= ORDER_BRANCHES, execution.describe()
+    assert path[: len(before)] == before, execution.describe()
+    assert set(path[len(before) : branch_end]) >= ORDER_BRANCHES, execution.describe()
     assert path[branch_end:] == after, execution.describe()

@@ -12,8 +12,14 @@ import pytest
 from harness.tfrun import ROOT
 from tests.support import console
 
-FUNCTIONS = ["validate_order", "check_fraud", "reserve_inventory", "release_inventory", "charge_payment",
-             "refund_payment"]
+FUNCTIONS = [
+    "validate_order",
+    "check_fraud",
+    "reserve_inventory",
+    "release_inventory",
+    "charge_payment",
+    "refund_payment",
+]
 STATE_MACHINE_ALARMS = {  # name suffix -> (metric, threshold variable)
     "executions-failed": ("ExecutionsFailed", "alarm_executions_failed_threshold"),
     "executions-timed-out": ("ExecutionsTimedOut", "alarm_executions_timed_out_threshold"),
@@ -41,10 +47,15 @@ def alarms(observer, variables) -> dict[str, dict]:
 
 def expected_names(variables, names) -> set[str]:
     prefix = variables["name_prefix"]
-    return ({f"{prefix}-{machine}-{suffix}" for machine in ("notification", "order") for suffix in STATE_MACHINE_ALARMS}
-            | {f"{names[f'{function}_function']}-{suffix}" for function in FUNCTIONS
-               for suffix in ("errors", "throttles", "concurrency")}
-            | {f"{names['approval_dead_letter_queue']}-not-empty", f"{prefix}-notifications-failed"})
+    return (
+        {f"{prefix}-{machine}-{suffix}" for machine in ("notification", "order") for suffix in STATE_MACHINE_ALARMS}
+        | {
+            f"{names[f'{function}_function']}-{suffix}"
+            for function in FUNCTIONS
+            for suffix in ("errors", "throttles", "concurrency")
+        }
+        | {f"{names['approval_dead_letter_queue']}-not-empty", f"{prefix}-notifications-failed"}
+    )
 
 
 def dimensions(alarm: dict) -> dict[str, str]:
@@ -81,8 +92,9 @@ def test_each_state_machine_alarm_watches_its_machine(alarms, stack, variables, 
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_each_function_has_error_throttle_and_runaway_alarms(alarms, stack, variables, names, function):
     name = names[f"{function}_function"]
-    concurrency = math.ceil(variables["lambda_reserved_concurrency"] * variables["alarm_function_concurrency_percent"]
-                            / 100)
+    concurrency = math.ceil(
+        variables["lambda_reserved_concurrency"] * variables["alarm_function_concurrency_percent"] / 100
+    )
     expected = {
         "errors": ("Errors", "Sum", variables["alarm_function_errors_threshold"]),
         "throttles": ("Throttles", "Sum", variables["alarm_function_throttles_threshold"]),
@@ -124,7 +136,8 @@ def test_the_failed_notifications_alarm_sums_the_metric_of_every_delivery_mode(a
     [result] = [query for query in queries.values() if query.get("ReturnData")]
 
     assert sorted(watched.values(), key=lambda d: d["DeliveryMode"]) == sorted(
-        ({"Status": "FAILED", "DeliveryMode": mode} for mode in DELIVERY_MODES), key=lambda d: d["DeliveryMode"])
+        ({"Status": "FAILED", "DeliveryMode": mode} for mode in DELIVERY_MODES), key=lambda d: d["DeliveryMode"]
+    )
     assert all(f"FILL({query_id}, 0)" in result["Expression"] for query_id in watched)
     assert alarm["Threshold"] == variables["alarm_notifications_failed_threshold"]
     assert_notifies_the_alarm_topic(alarm, stack)
@@ -159,7 +172,10 @@ def test_the_alarm_topic_is_encrypted_with_a_key_cloudwatch_may_use(observer, st
     key_id = kms.describe_key(KeyId=attributes["KmsMasterKeyId"])["KeyMetadata"]["KeyId"]
     policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
 
-    [statement] = [s for s in policy["Statement"] if s.get("Principal", {}).get("Service")
-                   in ("cloudwatch.amazonaws.com", ["cloudwatch.amazonaws.com"])]
+    [statement] = [
+        s
+        for s in policy["Statement"]
+        if s.get("Principal", {}).get("Service") in ("cloudwatch.amazonaws.com", ["cloudwatch.amazonaws.com"])
+    ]
     assert set(statement["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
     assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is True

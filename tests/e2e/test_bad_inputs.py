@@ -15,8 +15,8 @@ from typing import Any
 import botocore.exceptions
 import pytest
 import yaml
-
 from harness.deploy_orders import seed_stock
+
 from harness.orders import OrderObserver
 from tests.e2e.paths import ORDER_INVALID
 from tests.e2e.test_notification import request_for
@@ -85,18 +85,31 @@ NOTIFICATION_CATALOGUE = load("notification_bad_inputs.yaml")
 
 def test_the_notification_catalogue_is_broad_enough():
     assert len(NOTIFICATION_CATALOGUE) >= 25
-    kinds = {next(iter(k for k in e["expect"] if k in ("start_error", "error"))) + ":" +
-             (e["expect"].get("start_error") or e["expect"]["error"]) for e in NOTIFICATION_CATALOGUE}
-    assert kinds >= {"start_error:InvalidExecutionInput", "start_error:InvalidName", "start_error:ValidationException",
-                     "error:InvalidDeliveryMode", "error:InvalidRequest", "error:DeliveryFailed"}
+    kinds = {
+        next(iter(k for k in e["expect"] if k in ("start_error", "error")))
+        + ":"
+        + (e["expect"].get("start_error") or e["expect"]["error"])
+        for e in NOTIFICATION_CATALOGUE
+    }
+    assert kinds >= {
+        "start_error:InvalidExecutionInput",
+        "start_error:InvalidName",
+        "start_error:ValidationException",
+        "error:InvalidDeliveryMode",
+        "error:InvalidRequest",
+        "error:DeliveryFailed",
+    }
 
 
 @pytest.mark.parametrize("entry", NOTIFICATION_CATALOGUE, ids=ids(NOTIFICATION_CATALOGUE))
 def test_a_malformed_notification_request_is_refused_and_nothing_is_sent(observer, recipient, backend, entry):
     skip_unchecked_on(backend, entry)
     # GIVEN a malformed request from the catalogue
-    placeholders = {"id": recipient["notification_id"], "phone": recipient["user_phone"],
-                    "email": recipient["user_email"]}
+    placeholders = {
+        "id": recipient["notification_id"],
+        "phone": recipient["user_phone"],
+        "email": recipient["user_email"],
+    }
     body = input_text(entry, placeholders)
     name = expand(entry.get("name"), placeholders) or f"bad-{uuid.uuid4()}"
     expect = entry["expect"]
@@ -118,8 +131,12 @@ def test_a_malformed_notification_request_is_refused_and_nothing_is_sent(observe
     # AND nothing was sent, to the request's recipients or to the test's own
     request = json.loads(body) if "start_error" not in expect else {}
     request = request if isinstance(request, dict) else {}
-    phones = {recipient["user_phone"]} | ({request["user_phone"]} if isinstance(request.get("user_phone"), str) else set())
-    emails = {recipient["user_email"]} | ({request["user_email"]} if isinstance(request.get("user_email"), str) else set())
+    phones = {recipient["user_phone"]} | (
+        {request["user_phone"]} if isinstance(request.get("user_phone"), str) else set()
+    )
+    emails = {recipient["user_email"]} | (
+        {request["user_email"]} if isinstance(request.get("user_email"), str) else set()
+    )
     assert [m for phone in phones for m in observer.sms(phone)] == []
     assert [m for email in emails for m in observer.emails(email)] == []
 
@@ -137,14 +154,26 @@ def test_a_malformed_notification_request_is_refused_and_nothing_is_sent(observe
 
 def test_extra_fields_are_ignored(observer, recipient):
     """The contract: fields the workflow does not know are ignored, not echoed or stored."""
-    request = request_for("dual", recipient, status="FAILED", sms="NOT_REQUESTED", channels={"sms": "x"},
-                          TopicArn="arn:aws:sns:us-east-1:123456789012:elsewhere", execution_arn="forged",
-                          priority="high")
+    request = request_for(
+        "dual",
+        recipient,
+        status="FAILED",
+        sms="NOT_REQUESTED",
+        channels={"sms": "x"},
+        TopicArn="arn:aws:sns:us-east-1:123456789012:elsewhere",
+        execution_arn="forged",
+        priority="high",
+    )
 
     execution = observer.run(request)
 
-    assert execution.output == {"notification_id": recipient["notification_id"], "status": "DELIVERED",
-                                "delivery_mode": "dual", "sms": "SENT", "email": "SENT"}, execution.describe()
+    assert execution.output == {
+        "notification_id": recipient["notification_id"],
+        "status": "DELIVERED",
+        "delivery_mode": "dual",
+        "sms": "SENT",
+        "email": "SENT",
+    }, execution.describe()
     record = observer.record(recipient["notification_id"])
     assert record["execution_arn"] == execution.arn
     assert not {"priority", "TopicArn", "channels", "sms"} & set(record)
@@ -152,7 +181,9 @@ def test_extra_fields_are_ignored(observer, recipient):
     assert observer.wait_for_outcome_event(recipient["notification_id"])["status"] == "DELIVERED"
 
 
-@pytest.mark.backends("embedded", "aws", reason="SNS's 1,600-character SMS limit is moto's check; LocalStack's is unverified")
+@pytest.mark.backends(
+    "embedded", "aws", reason="SNS's 1,600-character SMS limit is moto's check; LocalStack's is unverified"
+)
 def test_a_message_too_long_for_sms_still_goes_out_by_email(observer, recipient):
     """SNS refuses over 1,600 characters; in dual the email channel is unaffected."""
     request = request_for("dual", recipient, message_content="x" * 1601)
@@ -189,7 +220,11 @@ def orders(observer) -> OrderObserver:
 def test_the_order_catalogue_is_broad_enough():
     assert len(ORDER_CATALOGUE) >= 25
     assert {e["expect"].get("start_error") or e["expect"]["error"] for e in ORDER_CATALOGUE} >= {
-        "InvalidExecutionInput", "InvalidName", "ValidationException", "InvalidOrder"}
+        "InvalidExecutionInput",
+        "InvalidName",
+        "ValidationException",
+        "InvalidOrder",
+    }
 
 
 def execution_exists(observer, state_machine_arn: str, name: str) -> bool:
@@ -210,8 +245,11 @@ def test_a_malformed_order_is_refused_and_nothing_happens(orders, observer, reci
 
     # WHEN it is started
     arns: list[str] = []
-    refused = start_error(lambda: arns.append(orders.observer.start(
-        body, name=name, state_machine_arn=orders.outputs.order_state_machine_arn)))
+    refused = start_error(
+        lambda: arns.append(
+            orders.observer.start(body, name=name, state_machine_arn=orders.outputs.order_state_machine_arn)
+        )
+    )
 
     # THEN it ends in the expected error, at the first state
     if "start_error" in expect:
@@ -226,25 +264,35 @@ def test_a_malformed_order_is_refused_and_nothing_happens(orders, observer, reci
 
     # AND nothing happened: no record, no payment, no stock taken, no notice started or sent
     request = json.loads(body) if "start_error" not in expect else {}
-    ids_to_check = {order_id} | ({request["order_id"]} if isinstance(request, dict)
-                                 and isinstance(request.get("order_id"), str) and request["order_id"] else set())
+    ids_to_check = {order_id} | (
+        {request["order_id"]}
+        if isinstance(request, dict) and isinstance(request.get("order_id"), str) and request["order_id"]
+        else set()
+    )
     for checked in ids_to_check:
         assert orders.order(checked) is None
         assert orders.payment(checked) is None
         for outcome in ("confirmed", "cancelled"):
-            assert not execution_exists(observer, orders.outputs.notification_state_machine_arn,
-                                        f"order-{checked}-{outcome}")
+            assert not execution_exists(
+                observer, orders.outputs.notification_state_machine_arn, f"order-{checked}-{outcome}"
+            )
     assert orders.stock("SKU-MUG", "SKU-POSTER") == stock_before
     assert observer.sms(recipient["user_phone"]) == [] and observer.emails(recipient["user_email"]) == []
 
 
 def test_extra_order_fields_are_dropped(orders, observer, recipient):
     """ValidateOrder returns the order normalised: forged fields reach nothing downstream."""
-    order = {"order_id": f"o-{uuid.uuid4().hex[:16]}",
-             "customer": {"customer_id": "c-extra", "email": recipient["user_email"]},
-             "items": [{"sku": "SKU-MUG", "quantity": 1}], "amount_cents": 1200, "currency": "USD",
-             "payment_token": "tok_success", "status": "CANCELLED", "charge_id": "ch_forged",
-             "contact": {"delivery_mode": "text", "user_phone": "+14155550100"}}
+    order = {
+        "order_id": f"o-{uuid.uuid4().hex[:16]}",
+        "customer": {"customer_id": "c-extra", "email": recipient["user_email"]},
+        "items": [{"sku": "SKU-MUG", "quantity": 1}],
+        "amount_cents": 1200,
+        "currency": "USD",
+        "payment_token": "tok_success",
+        "status": "CANCELLED",
+        "charge_id": "ch_forged",
+        "contact": {"delivery_mode": "text", "user_phone": "+14155550100"},
+    }
 
     execution = orders.run(order)
 

@@ -14,8 +14,10 @@ import pytest
 from harness.deploy_baseline import deploy_baseline
 from harness.faults import FaultRule
 
-pytestmark = [pytest.mark.e2e,
-              pytest.mark.backends("embedded", reason="the baseline is deployed to the embedded emulator only")]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.backends("embedded", reason="the baseline is deployed to the embedded emulator only"),
+]
 
 QUEUED = 202
 
@@ -32,8 +34,12 @@ def email_outage(faults) -> FaultRule:
 
 
 def dual_request(recipient: dict) -> dict:
-    return {"delivery_mode": "dual", "message_content": "Your parcel has left.",
-            "user_phone": recipient["user_phone"], "user_email": recipient["user_email"]}
+    return {
+        "delivery_mode": "dual",
+        "message_content": "Your parcel has left.",
+        "user_phone": recipient["user_phone"],
+        "user_email": recipient["user_email"],
+    }
 
 
 def records_mentioning(observer, address: str) -> list[dict]:
@@ -84,14 +90,16 @@ def test_the_same_outage_is_recorded_by_the_workflow(observer, recipient, email_
     assert observer.emails(recipient["user_email"]) == []
     assert email_outage.hits == 1
     record = observer.record(recipient["notification_id"])
-    assert (record["status"], record["sms_status"], record["email_status"]) == ("PARTIALLY_DELIVERED", "SENT",
-                                                                                "FAILED")
+    assert (record["status"], record["sms_status"], record["email_status"]) == ("PARTIALLY_DELIVERED", "SENT", "FAILED")
     assert record["email_detail"] == "SesV2.MessageRejectedException"
 
 
 def test_an_email_only_request_in_the_outage(baseline, observer, recipient, email_outage):
-    request = {"delivery_mode": "mail", "message_content": "Your invoice is ready.",
-               "user_email": recipient["user_email"]}
+    request = {
+        "delivery_mode": "mail",
+        "message_content": "Your invoice is ready.",
+        "user_email": recipient["user_email"],
+    }
 
     # The coordinator: "queued", nothing sent, nothing recorded.
     assert baseline.invoke(request)["statusCode"] == QUEUED

@@ -11,11 +11,10 @@ import uuid
 
 import pytest
 
-from harness.tfrun import ROOT
-from tests.support import console
 from harness.api_client import ApiClient
 from harness.faults import FaultRule
 from harness.waiting import poll
+from tests.support import console
 
 pytestmark = pytest.mark.e2e
 
@@ -35,9 +34,12 @@ def names(deployment) -> dict[str, str]:
 
 
 def notification(recipient: dict, **fields) -> dict:
-    request = {"notification_id": recipient["notification_id"], "delivery_mode": "text",
-               "message_content": f"Your parcel {recipient['notification_id']} is on its way",
-               "user_phone": recipient["user_phone"]}
+    request = {
+        "notification_id": recipient["notification_id"],
+        "delivery_mode": "text",
+        "message_content": f"Your parcel {recipient['notification_id']} is on its way",
+        "user_phone": recipient["user_phone"],
+    }
     request.update(fields)
     return {key: value for key, value in request.items() if value is not None}
 
@@ -67,17 +69,19 @@ def accepted(observer, answer, state_machine_arn: str, id_field: str, id_value: 
 
 # -- a valid request ---------------------------------------------------------------
 
+
 def test_a_valid_notification_is_accepted_then_delivered(api, observer, stack, recipient):
     # GIVEN a text notification whose message holds what JSON and JavaScript escape
-    message = "Ada's \"parcel\" \\ </b> ✓ 😀 is on its way\nTrack it at https://example.com/t?a=1&b=2"
+    message = 'Ada\'s "parcel" \\ </b> ✓ 😀 is on its way\nTrack it at https://example.com/t?a=1&b=2'
     request = notification(recipient, message_content=message)
 
     # WHEN it is POSTed to the API
     answer = api.post("notifications", request)
 
     # THEN the API answers 202 with the execution it started, named after the notification_id
-    arn = accepted(observer, answer, stack.notification_state_machine_arn, "notification_id",
-                   recipient["notification_id"])
+    arn = accepted(
+        observer, answer, stack.notification_state_machine_arn, "notification_id", recipient["notification_id"]
+    )
     # AND the execution ran the request as sent, and delivered it
     execution = observer.wait(arn)
     assert execution.status == "SUCCEEDED", execution.describe()
@@ -90,13 +94,16 @@ def test_a_valid_notification_is_accepted_then_delivered(api, observer, stack, r
 def test_an_order_post_starts_an_order(api, observer, stack, recipient):
     # GIVEN a sku in stock and an order for it
     sku = f"SKU-API-{uuid.uuid4().hex[:8]}"
-    observer.dynamodb.put_item(TableName=stack.stock_table_name,
-                               Item={"sku": {"S": sku}, "available": {"N": "10"}})
+    observer.dynamodb.put_item(TableName=stack.stock_table_name, Item={"sku": {"S": sku}, "available": {"N": "10"}})
     order_id = f"o-{uuid.uuid4().hex[:16]}"
-    order = {"order_id": order_id,
-             "customer": {"customer_id": "c-api", "email": recipient["user_email"], "phone": recipient["user_phone"]},
-             "items": [{"sku": sku, "quantity": 3}], "amount_cents": 2400, "currency": "USD",
-             "payment_token": "tok_success"}
+    order = {
+        "order_id": order_id,
+        "customer": {"customer_id": "c-api", "email": recipient["user_email"], "phone": recipient["user_phone"]},
+        "items": [{"sku": sku, "quantity": 3}],
+        "amount_cents": 2400,
+        "currency": "USD",
+        "payment_token": "tok_success",
+    }
 
     # WHEN it is POSTed to the API
     answer = api.post("orders", order)
@@ -106,12 +113,14 @@ def test_an_order_post_starts_an_order(api, observer, stack, recipient):
     execution = observer.wait(arn, timeout=60)
     assert execution.status == "SUCCEEDED", execution.describe()
     assert execution.input == order
-    stock = observer.dynamodb.get_item(TableName=stack.stock_table_name, Key={"sku": {"S": sku}},
-                                       ConsistentRead=True)["Item"]
+    stock = observer.dynamodb.get_item(TableName=stack.stock_table_name, Key={"sku": {"S": sku}}, ConsistentRead=True)[
+        "Item"
+    ]
     assert stock["available"] == {"N": "7"}
 
 
 # -- refused at the edge -------------------------------------------------------------
+
 
 def assert_refused_at_the_edge(answer, observer, stack, before: int, detail: str) -> None:
     assert answer.status == 400, answer.describe()
@@ -120,11 +129,14 @@ def assert_refused_at_the_edge(answer, observer, stack, before: int, detail: str
     assert execution_count(observer, stack.notification_state_machine_arn) == before
 
 
-@pytest.mark.parametrize("body", [
-    pytest.param('{"notification_id": "n-1", "delivery_mode": "text",', id="truncated"),
-    pytest.param("delivery_mode=text&message_content=hi", id="form-encoded"),
-    pytest.param('{"notification_id": "n-1", delivery_mode: text}', id="unquoted"),
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param('{"notification_id": "n-1", "delivery_mode": "text",', id="truncated"),
+        pytest.param("delivery_mode=text&message_content=hi", id="form-encoded"),
+        pytest.param('{"notification_id": "n-1", delivery_mode: text}', id="unquoted"),
+    ],
+)
 def test_a_malformed_body_is_refused_with_400_and_starts_nothing(api, observer, stack, body):
     before = execution_count(observer, stack.notification_state_machine_arn)
 
@@ -135,15 +147,19 @@ def test_a_malformed_body_is_refused_with_400_and_starts_nothing(api, observer, 
 
 # The detail names a missing property of `required`; AWS words a failed anyOf
 # (user_phone for text, user_email for mail) without naming the field.
-@pytest.mark.parametrize("missing,delivery_mode,named", [
-    ("notification_id", "text", True),
-    ("delivery_mode", None, True),
-    ("message_content", "text", True),
-    ("user_phone", "text", False),
-    ("user_email", "mail", False),
-])
-def test_a_missing_required_field_is_refused_with_400_and_starts_nothing(api, observer, stack, recipient, missing,
-                                                                         delivery_mode, named):
+@pytest.mark.parametrize(
+    "missing,delivery_mode,named",
+    [
+        ("notification_id", "text", True),
+        ("delivery_mode", None, True),
+        ("message_content", "text", True),
+        ("user_phone", "text", False),
+        ("user_email", "mail", False),
+    ],
+)
+def test_a_missing_required_field_is_refused_with_400_and_starts_nothing(
+    api, observer, stack, recipient, missing, delivery_mode, named
+):
     # GIVEN a request without one field its delivery mode requires
     request = notification(recipient, delivery_mode=delivery_mode, user_email=recipient["user_email"])
     request.pop(missing, None)
@@ -157,13 +173,16 @@ def test_a_missing_required_field_is_refused_with_400_and_starts_nothing(api, ob
     assert executions_named(observer, stack.notification_state_machine_arn, recipient["notification_id"]) == []
 
 
-@pytest.mark.parametrize("change", [
-    pytest.param({"delivery_mode": "fax"}, id="unknown-mode"),
-    pytest.param({"message_content": ""}, id="empty-message"),
-    pytest.param({"notification_id": "has spaces"}, id="id-not-an-execution-name"),
-    pytest.param({"notification_id": "x" * 81}, id="id-too-long"),
-    pytest.param({"user_phone": 14155550100}, id="phone-a-number"),
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param({"delivery_mode": "fax"}, id="unknown-mode"),
+        pytest.param({"message_content": ""}, id="empty-message"),
+        pytest.param({"notification_id": "has spaces"}, id="id-not-an-execution-name"),
+        pytest.param({"notification_id": "x" * 81}, id="id-too-long"),
+        pytest.param({"user_phone": 14155550100}, id="phone-a-number"),
+    ],
+)
 def test_a_misshaped_field_is_refused_with_400(api, observer, stack, recipient, change):
     before = execution_count(observer, stack.notification_state_machine_arn)
 
@@ -174,8 +193,16 @@ def test_a_misshaped_field_is_refused_with_400(api, observer, stack, recipient, 
 
 def test_an_order_without_items_is_refused_with_400(api, observer, stack):
     order_id = f"o-{uuid.uuid4().hex[:16]}"
-    answer = api.post("orders", {"order_id": order_id, "customer": {"customer_id": "c", "email": "a@example.com"},
-                                 "amount_cents": 100, "currency": "USD", "payment_token": "tok_success"})
+    answer = api.post(
+        "orders",
+        {
+            "order_id": order_id,
+            "customer": {"customer_id": "c", "email": "a@example.com"},
+            "amount_cents": 100,
+            "currency": "USD",
+            "payment_token": "tok_success",
+        },
+    )
 
     assert answer.status == 400, answer.describe()
     assert "items" in answer.body["detail"]
@@ -199,12 +226,14 @@ def test_an_unsigned_request_is_refused_with_403(api, observer, stack, recipient
 
 # -- the id names the execution ------------------------------------------------------
 
+
 def test_the_same_id_posted_twice_starts_one_execution(api, observer, stack, recipient):
     # GIVEN a notification accepted and delivered
     request = notification(recipient)
     first = api.post("notifications", request)
-    arn = accepted(observer, first, stack.notification_state_machine_arn, "notification_id",
-                   recipient["notification_id"])
+    arn = accepted(
+        observer, first, stack.notification_state_machine_arn, "notification_id", recipient["notification_id"]
+    )
     assert observer.wait(arn).status == "SUCCEEDED"
 
     # WHEN the same request, then another one with the same id, are POSTed again
@@ -215,8 +244,10 @@ def test_the_same_id_posted_twice_starts_one_execution(api, observer, stack, rec
     for answer in (again, changed):
         assert answer.status == 409, answer.describe()
         assert answer.body["error"] == "ExecutionAlreadyExists"
-    assert [e["executionArn"] for e in executions_named(observer, stack.notification_state_machine_arn,
-                                                        recipient["notification_id"])] == [arn]
+    assert [
+        e["executionArn"]
+        for e in executions_named(observer, stack.notification_state_machine_arn, recipient["notification_id"])
+    ] == [arn]
     assert len(observer.sms(recipient["user_phone"])) == 1
 
 
@@ -227,8 +258,9 @@ def test_a_retry_while_the_first_runs_gets_the_same_execution(api, observer, sta
     faults.add(FaultRule(service="dynamodb", operation="PutItem", delay_seconds=1, times=1))
     request = notification(recipient)
     first = api.post("notifications", request)
-    arn = accepted(observer, first, stack.notification_state_machine_arn, "notification_id",
-                   recipient["notification_id"])
+    arn = accepted(
+        observer, first, stack.notification_state_machine_arn, "notification_id", recipient["notification_id"]
+    )
     assert observer.sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"
 
     # WHEN the client retries it
@@ -244,6 +276,7 @@ def test_a_retry_while_the_first_runs_gets_the_same_execution(api, observer, sta
 
 # -- how it is built -------------------------------------------------------------------
 
+
 def test_the_api_role_may_only_start_the_two_workflows(observer, stack, names):
     iam = observer._client("iam")
     [policy_name] = iam.list_role_policies(RoleName=names["api_role"])["PolicyNames"]
@@ -254,8 +287,9 @@ def test_the_api_role_may_only_start_the_two_workflows(observer, stack, names):
 
     assert statement["Effect"] == "Allow"
     assert statement["Action"] in ("states:StartExecution", ["states:StartExecution"])
-    assert sorted(statement["Resource"]) == sorted([stack.notification_state_machine_arn,
-                                                    stack.order_state_machine_arn])
+    assert sorted(statement["Resource"]) == sorted(
+        [stack.notification_state_machine_arn, stack.order_state_machine_arn]
+    )
     assert iam.list_attached_role_policies(RoleName=names["api_role"])["AttachedPolicies"] == []
 
 
@@ -284,8 +318,7 @@ def test_each_route_calls_step_functions_itself_with_that_role(observer, stack, 
 
 @pytest.mark.backends("embedded", "localstack", reason="AWS's own invoke URL needs no mapping")
 def test_api_url_is_the_stage_where_the_emulator_serves_it(observer, stack, names, variables):
-    [api_id] = [a["id"] for a in observer._client("apigateway").get_rest_apis()["items"]
-                if a["name"] == names["api"]]
+    [api_id] = [a["id"] for a in observer._client("apigateway").get_rest_apis()["items"] if a["name"] == names["api"]]
 
     assert stack.api_url == f"{stack.endpoint_url}/restapis/{api_id}/{variables['ingress_stage_name']}/_user_request_"
 
@@ -305,4 +338,3 @@ def test_the_access_log_says_why_a_request_was_refused(api, observer, names, rec
     assert "delivery_mode" in line["validationError"]
     assert line["integrationStatus"] == "-"  # refused before Step Functions was called
     assert recipient["user_phone"] not in json.dumps(line)  # bodies are never logged
-

@@ -14,6 +14,7 @@ import re
 import pytest
 
 from harness.faults import FaultRule
+
 # The expected state paths (tests/e2e/paths.py), under this file's short names.
 from tests.e2e.paths import NOTIFICATION_BRANCHES as SENT_BRANCHES
 from tests.e2e.paths import NOTIFICATION_INVALID_MODE
@@ -30,8 +31,11 @@ AWS_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 
 def request_for(mode: str, recipient: dict, **extra) -> dict:
-    request = {"notification_id": recipient["notification_id"], "delivery_mode": mode,
-               "message_content": f"Your order {recipient['notification_id']} has shipped"}
+    request = {
+        "notification_id": recipient["notification_id"],
+        "delivery_mode": mode,
+        "message_content": f"Your order {recipient['notification_id']} has shipped",
+    }
     if "sms" in CHANNELS[mode]:
         request["user_phone"] = recipient["user_phone"]
     if "email" in CHANNELS[mode]:
@@ -55,12 +59,22 @@ def test_every_requested_channel_is_delivered(observer, recipient, variables, mo
 
     # THEN it succeeds through the mode's path
     assert execution.status == "SUCCEEDED", execution.describe()
-    assert_path(execution, before=VALIDATION[mode] + RECORD, branches=SENT_BRANCHES[mode],
-                after=["DecideOutcome", "MarkDelivered", *REPORT, "ReportOutcome"])
-    expected = {"sms": "SENT" if "sms" in CHANNELS[mode] else "NOT_REQUESTED",
-                "email": "SENT" if "email" in CHANNELS[mode] else "NOT_REQUESTED"}
-    assert execution.output == {"notification_id": recipient["notification_id"], "status": "DELIVERED",
-                                "delivery_mode": mode, **expected}
+    assert_path(
+        execution,
+        before=VALIDATION[mode] + RECORD,
+        branches=SENT_BRANCHES[mode],
+        after=["DecideOutcome", "MarkDelivered", *REPORT, "ReportOutcome"],
+    )
+    expected = {
+        "sms": "SENT" if "sms" in CHANNELS[mode] else "NOT_REQUESTED",
+        "email": "SENT" if "email" in CHANNELS[mode] else "NOT_REQUESTED",
+    }
+    assert execution.output == {
+        "notification_id": recipient["notification_id"],
+        "status": "DELIVERED",
+        "delivery_mode": mode,
+        **expected,
+    }
     failed_calls = {state: execution.task_errors(state) for state in ["RecordRequest", "SendSms", "SendEmail", *REPORT]}
     assert not any(failed_calls.values()), failed_calls
 
@@ -139,8 +153,12 @@ def test_dual_with_one_failed_channel_is_partially_delivered(observer, recipient
     assert execution.output["status"] == "PARTIALLY_DELIVERED"
     assert execution.output[failing] == "FAILED" and execution.output[working] == "SENT"
     mark_failed = "MarkSmsFailed" if failing == "sms" else "MarkEmailFailed"
-    assert_path(execution, before=VALIDATION["dual"] + RECORD, branches=SENT_BRANCHES["dual"] | {mark_failed},
-                after=["DecideOutcome", "MarkPartiallyDelivered", *REPORT, "ReportOutcome"])
+    assert_path(
+        execution,
+        before=VALIDATION["dual"] + RECORD,
+        branches=SENT_BRANCHES["dual"] | {mark_failed},
+        after=["DecideOutcome", "MarkPartiallyDelivered", *REPORT, "ReportOutcome"],
+    )
     send_state = "SendSms" if failing == "sms" else "SendEmail"
     assert execution.attempts(send_state) == 1, "a permanent error must not be retried"
 
@@ -179,17 +197,25 @@ def test_nothing_delivered_fails_with_delivery_failed(observer, recipient, fault
     assert observer.wait_for_outcome_event(recipient["notification_id"])["status"] == "FAILED"
 
 
-@pytest.mark.parametrize("mode_field", [
-    pytest.param({}, id="missing"),
-    pytest.param({"delivery_mode": "fax"}, id="unknown"),
-    pytest.param({"delivery_mode": "TEXT"}, id="wrong-case"),
-    pytest.param({"delivery_mode": ""}, id="empty"),
-    pytest.param({"delivery_mode": 1}, id="number"),
-    pytest.param({"delivery_mode": None}, id="null"),
-])
+@pytest.mark.parametrize(
+    "mode_field",
+    [
+        pytest.param({}, id="missing"),
+        pytest.param({"delivery_mode": "fax"}, id="unknown"),
+        pytest.param({"delivery_mode": "TEXT"}, id="wrong-case"),
+        pytest.param({"delivery_mode": ""}, id="empty"),
+        pytest.param({"delivery_mode": 1}, id="number"),
+        pytest.param({"delivery_mode": None}, id="null"),
+    ],
+)
 def test_unknown_or_missing_mode_fails_with_invalid_delivery_mode(observer, recipient, mode_field):
-    request = {"notification_id": recipient["notification_id"], "message_content": "hello",
-               "user_phone": recipient["user_phone"], "user_email": recipient["user_email"], **mode_field}
+    request = {
+        "notification_id": recipient["notification_id"],
+        "message_content": "hello",
+        "user_phone": recipient["user_phone"],
+        "user_email": recipient["user_email"],
+        **mode_field,
+    }
 
     execution = observer.run(request)
 
@@ -221,8 +247,9 @@ INVALID_REQUESTS = [
 ]
 
 
-@pytest.mark.parametrize("mode,change,field", INVALID_REQUESTS,
-                         ids=[f"{m}-{f}={c[f]!r}" for m, c, f in INVALID_REQUESTS])
+@pytest.mark.parametrize(
+    "mode,change,field", INVALID_REQUESTS, ids=[f"{m}-{f}={c[f]!r}" for m, c, f in INVALID_REQUESTS]
+)
 def test_a_missing_or_misshaped_field_fails_with_invalid_request(observer, recipient, mode, change, field):
     request = request_for(mode, recipient)
     for key, value in change.items():
@@ -259,11 +286,21 @@ def test_a_repeated_notification_id_sends_nothing_more(observer, recipient):
     assert observer.record(recipient["notification_id"]) == record_before
 
 
-@pytest.mark.parametrize("channel,rule,state", [
-    ("sms", dict(service="sns", operation="Publish", error_code="Throttled", when={"PhoneNumber": None}), "SendSms"),
-    ("email", dict(service="sesv2", operation="SendEmail", error_code="TooManyRequestsException", status=429),
-     "SendEmail"),
-])
+@pytest.mark.parametrize(
+    "channel,rule,state",
+    [
+        (
+            "sms",
+            dict(service="sns", operation="Publish", error_code="Throttled", when={"PhoneNumber": None}),
+            "SendSms",
+        ),
+        (
+            "email",
+            dict(service="sesv2", operation="SendEmail", error_code="TooManyRequestsException", status=429),
+            "SendEmail",
+        ),
+    ],
+)
 def test_a_transient_failure_is_retried_then_delivered(observer, recipient, faults, variables, channel, rule, state):
     # GIVEN the channel's service fails once with a throttling error
     faults.add(FaultRule(**rule, times=1))

@@ -42,12 +42,21 @@ def approvals(observer) -> Approvals:
 @pytest.fixture
 def customer(recipient) -> dict:
     """A customer whose email address and phone number no other test uses."""
-    return {"customer_id": f"c-{uuid.uuid4().hex[:8]}", "email": recipient["user_email"],
-            "phone": recipient["user_phone"]}
+    return {
+        "customer_id": f"c-{uuid.uuid4().hex[:8]}",
+        "email": recipient["user_email"],
+        "phone": recipient["user_phone"],
+    }
 
 
-def order_for(customer: dict, *, amount_cents: int = 2400, token: str = "tok_success",
-              items: list[dict] | None = None, contact: tuple[str, ...] = ("email", "phone")) -> dict:
+def order_for(
+    customer: dict,
+    *,
+    amount_cents: int = 2400,
+    token: str = "tok_success",
+    items: list[dict] | None = None,
+    contact: tuple[str, ...] = ("email", "phone"),
+) -> dict:
     return {
         "order_id": f"o-{uuid.uuid4().hex[:16]}",
         "customer": {"customer_id": customer["customer_id"], **{k: customer[k] for k in contact}},
@@ -62,8 +71,9 @@ def skus(order: dict) -> list[str]:
     return [item["sku"] for item in order["items"]]
 
 
-def assert_notified(orders, order: dict, customer: dict, outcome: str, *, says: str,
-                    channels: tuple[str, ...] = ("email", "phone")) -> None:
+def assert_notified(
+    orders, order: dict, customer: dict, outcome: str, *, says: str, channels: tuple[str, ...] = ("email", "phone")
+) -> None:
     """One notice, through a nested notification execution, delivered on the order's channels."""
     notification_id = f"order-{order['order_id']}-{outcome}"
     nested = orders.notification_execution(notification_id)
@@ -99,6 +109,7 @@ def taken(order: dict, before: dict) -> dict:
 
 # Confirmed ----------------------------------------------------------------------------------------
 
+
 def test_a_small_order_goes_straight_through(orders, customer):
     # GIVEN an order below the approval threshold, for a customer with email and phone
     order = order_for(customer, items=[{"sku": "SKU-MUG", "quantity": 2}, {"sku": "SKU-TEE", "quantity": 1}])
@@ -109,8 +120,12 @@ def test_a_small_order_goes_straight_through(orders, customer):
     # THEN it is confirmed without approval
     assert execution.status == "SUCCEEDED", execution.describe()
     assert_order_path(execution, "confirmed")
-    assert execution.output == {"order_id": order["order_id"], "status": "CONFIRMED",
-                                "charge_id": execution.output["charge_id"], "notification": "DELIVERED"}
+    assert execution.output == {
+        "order_id": order["order_id"],
+        "status": "CONFIRMED",
+        "charge_id": execution.output["charge_id"],
+        "notification": "DELIVERED",
+    }
 
     # AND recorded, reserved, charged once
     record = orders.order(order["order_id"])
@@ -133,8 +148,7 @@ def test_a_small_order_goes_straight_through(orders, customer):
 def test_a_large_order_waits_for_approval_and_is_confirmed_once_approved(orders, approvals, customer, variables):
     # GIVEN an order at the approval threshold, for a customer with an email only
     amount = variables["approval_threshold_cents"]
-    order = order_for(customer, amount_cents=amount, items=[{"sku": "SKU-LAPTOP", "quantity": 1}],
-                      contact=("email",))
+    order = order_for(customer, amount_cents=amount, items=[{"sku": "SKU-LAPTOP", "quantity": 1}], contact=("email",))
     before = orders.stock("SKU-LAPTOP")
 
     # WHEN it is placed, it waits for an approval with the stock already reserved
@@ -182,8 +196,11 @@ def test_a_transient_payment_failure_is_retried_until_the_charge_succeeds(orders
 
 def test_a_confirmed_order_stays_confirmed_when_its_notification_fails(orders, faults, customer):
     # GIVEN SMS and email both refuse the message (so the notification workflow fails)
-    faults.add(FaultRule(service="sns", operation="Publish", error_code="InvalidParameter",
-                         when={"PhoneNumber": customer["phone"]}))
+    faults.add(
+        FaultRule(
+            service="sns", operation="Publish", error_code="InvalidParameter", when={"PhoneNumber": customer["phone"]}
+        )
+    )
     faults.add(FaultRule(service="sesv2", operation="SendEmail", error_code="MessageRejected"))
     order = order_for(customer)
 
@@ -223,6 +240,7 @@ def test_a_repeated_order_id_reserves_and_charges_nothing_more(orders, customer)
 
 # Cancelled and failed -----------------------------------------------------------------------------
 
+
 def assert_cancelled(orders, order: dict, execution, *, status: str, reason: str, refund: str, release: str) -> dict:
     assert execution.status == "FAILED", execution.describe()
     assert execution.error == (reason if refund != "FAILED" else "CompensationFailed")
@@ -246,14 +264,27 @@ def test_a_rejected_approval_cancels_the_order_and_releases_its_stock(orders, ap
 
     # THEN it ends in ApprovalRejected with the operator's reason, stock put back, nothing charged
     assert_order_path(execution, "approval rejected")
-    record = assert_cancelled(orders, order, execution, status="CANCELLED", reason="ApprovalRejected",
-                              refund="NOT_CHARGED", release="RELEASED")
+    record = assert_cancelled(
+        orders,
+        order,
+        execution,
+        status="CANCELLED",
+        reason="ApprovalRejected",
+        refund="NOT_CHARGED",
+        release="RELEASED",
+    )
     assert record["failure_cause"] == execution.cause == "customer asked to cancel"
     assert record["reservation_status"] == "RELEASED"
     assert orders.stock(*skus(order)) == before
     assert orders.payment(order["order_id"]) is None
-    assert_notified(orders, order, customer, "cancelled", says="was cancelled because it was not approved. "
-                    "You have not been charged.", channels=("phone",))
+    assert_notified(
+        orders,
+        order,
+        customer,
+        "cancelled",
+        says="was cancelled because it was not approved. You have not been charged.",
+        channels=("phone",),
+    )
 
 
 def test_an_approval_nobody_answers_times_out(orders, approvals, customer, variables):
@@ -269,8 +300,15 @@ def test_an_approval_nobody_answers_times_out(orders, approvals, customer, varia
     assert time.monotonic() - started >= variables["approval_heartbeat_seconds"]
     assert len(approvals.requests(order["order_id"])) == 1
     assert_order_path(execution, "approval timed out")
-    record = assert_cancelled(orders, order, execution, status="CANCELLED", reason="ApprovalTimedOut",
-                              refund="NOT_CHARGED", release="RELEASED")
+    record = assert_cancelled(
+        orders,
+        order,
+        execution,
+        status="CANCELLED",
+        reason="ApprovalTimedOut",
+        refund="NOT_CHARGED",
+        release="RELEASED",
+    )
     # AWS names a missed heartbeat States.HeartbeatTimeout; moto says States.Timeout. Both are caught.
     assert record["failure_error"] in {"States.HeartbeatTimeout", "States.Timeout"}
     assert orders.stock(*skus(order)) == before
@@ -300,8 +338,11 @@ def test_heartbeats_keep_an_approval_open_until_the_overall_timeout(orders, appr
             return True
         return False
 
-    poll(heartbeat_until_finished, timeout=variables["approval_timeout_seconds"] + 5,
-         interval=variables["approval_heartbeat_seconds"] / 4)
+    poll(
+        heartbeat_until_finished,
+        timeout=variables["approval_timeout_seconds"] + 5,
+        interval=variables["approval_heartbeat_seconds"] / 4,
+    )
     execution = orders.observer.wait(arn)
 
     # THEN the order waits past the heartbeat interval, until approval_timeout_seconds
@@ -320,8 +361,9 @@ def test_a_declined_card_cancels_the_order_without_retrying(orders, customer):
     # THEN it ends in PaymentDeclined after one attempt; stock put back; nothing to refund
     assert_order_path(execution, "payment declined")
     assert execution.attempts("ChargePayment") == 1
-    assert_cancelled(orders, order, execution, status="CANCELLED", reason="PaymentDeclined",
-                     refund="NOT_CHARGED", release="RELEASED")
+    assert_cancelled(
+        orders, order, execution, status="CANCELLED", reason="PaymentDeclined", refund="NOT_CHARGED", release="RELEASED"
+    )
     assert orders.payment(order["order_id"])["status"] == "DECLINED"
     assert after == before
     assert_notified(orders, order, customer, "cancelled", says="because the payment was declined")
@@ -337,19 +379,28 @@ def test_an_unavailable_payment_provider_fails_the_order_after_the_retries(order
     # THEN every retry is used, then the order fails; the refund finds nothing charged
     assert execution.attempts("ChargePayment") == 1 + variables["payment_max_attempts"]
     assert_order_path(execution, "payment unavailable")
-    assert_cancelled(orders, order, execution, status="FAILED", reason="PaymentUnavailable",
-                     refund="NOT_CHARGED", release="RELEASED")
+    assert_cancelled(
+        orders, order, execution, status="FAILED", reason="PaymentUnavailable", refund="NOT_CHARGED", release="RELEASED"
+    )
     assert after == before
     assert_notified(orders, order, customer, "cancelled", says="the payment service is unavailable")
 
 
 def confirm_write(stack, emulator) -> FaultRule:
     """A fault on exactly the ConfirmOrder state's write (its UpdateExpression, as deployed)."""
-    definition = json.loads(emulator.client("stepfunctions").describe_state_machine(
-        stateMachineArn=stack.order_state_machine_arn)["definition"])
+    definition = json.loads(
+        emulator.client("stepfunctions").describe_state_machine(stateMachineArn=stack.order_state_machine_arn)[
+            "definition"
+        ]
+    )
     expression = definition["States"]["ConfirmOrder"]["Parameters"]["UpdateExpression"]
-    return FaultRule(service="dynamodb", operation="UpdateItem", error_code="InternalServerError", status=500,
-                     when={"TableName": stack.orders_table_name, "UpdateExpression": expression})
+    return FaultRule(
+        service="dynamodb",
+        operation="UpdateItem",
+        error_code="InternalServerError",
+        status=500,
+        when={"TableName": stack.orders_table_name, "UpdateExpression": expression},
+    )
 
 
 def test_a_failure_after_the_charge_refunds_then_releases(orders, faults, stack, emulator, customer, variables):
@@ -365,8 +416,9 @@ def test_a_failure_after_the_charge_refunds_then_releases(orders, faults, stack,
     assert_order_path(execution, "confirmation failed")
     assert path.index("RefundPayment") < path.index("ReleaseInventory")
     assert execution.attempts("ConfirmOrder") == 1 + variables["service_max_attempts"]
-    record = assert_cancelled(orders, order, execution, status="FAILED", reason="OrderFailed",
-                              refund="REFUNDED", release="RELEASED")
+    record = assert_cancelled(
+        orders, order, execution, status="FAILED", reason="OrderFailed", refund="REFUNDED", release="RELEASED"
+    )
     assert record["failure_error"] == execution.task_errors("ConfirmOrder")[-1]
     payment = orders.payment(order["order_id"])
     assert payment["status"] == "REFUNDED" and payment["refund_id"] and payment["charge_id"]
@@ -378,8 +430,15 @@ def test_a_failure_after_the_charge_refunds_then_releases(orders, faults, stack,
 def test_a_refund_that_fails_ends_in_compensation_failed(orders, faults, stack, emulator, customer):
     # GIVEN the confirmation write fails, and so does the refund's write to the ledger
     faults.add(confirm_write(stack, emulator))
-    faults.add(FaultRule(service="dynamodb", operation="UpdateItem", error_code="InternalServerError", status=500,
-                         when={"TableName": stack.payments_table_name, "ConditionExpression": "#status = :charged"}))
+    faults.add(
+        FaultRule(
+            service="dynamodb",
+            operation="UpdateItem",
+            error_code="InternalServerError",
+            status=500,
+            when={"TableName": stack.payments_table_name, "ConditionExpression": "#status = :charged"},
+        )
+    )
     order = order_for(customer)
 
     # WHEN an order is placed
@@ -388,8 +447,9 @@ def test_a_refund_that_fails_ends_in_compensation_failed(orders, faults, stack, 
     # THEN the release still runs, the record says the refund failed, and an operator must act
     assert_order_path(execution, "confirmation and refund failed")
     assert execution.path.index(ORDER_REFUND_FAILED) < execution.path.index("ReleaseInventory")
-    assert_cancelled(orders, order, execution, status="FAILED", reason="OrderFailed",
-                     refund="FAILED", release="RELEASED")
+    assert_cancelled(
+        orders, order, execution, status="FAILED", reason="OrderFailed", refund="FAILED", release="RELEASED"
+    )
     assert orders.payment(order["order_id"])["status"] == "CHARGED"
     assert after == before
     assert_notified(orders, order, customer, "cancelled", says="Any payment taken will be refunded.")
@@ -404,8 +464,9 @@ def test_a_fraud_suspect_is_cancelled_before_any_approval_or_charge(orders, appr
 
     # THEN the reservation made in parallel with the check is released; no approval is asked
     assert_order_path(execution, "fraud suspected")
-    record = assert_cancelled(orders, order, execution, status="CANCELLED", reason="FraudSuspected",
-                              refund="NOT_CHARGED", release="RELEASED")
+    record = assert_cancelled(
+        orders, order, execution, status="CANCELLED", reason="FraudSuspected", refund="NOT_CHARGED", release="RELEASED"
+    )
     assert record["reservation_status"] == "RELEASED"
     assert approvals.requests(order["order_id"]) == []
     assert orders.payment(order["order_id"]) is None
@@ -422,19 +483,23 @@ def test_an_order_with_an_item_out_of_stock_takes_nothing(orders, customer):
 
     # THEN nothing was reserved at all (all or none), and it ends in OutOfStock
     assert_order_path(execution, "out of stock")
-    record = assert_cancelled(orders, order, execution, status="CANCELLED", reason="OutOfStock",
-                              refund="NOT_CHARGED", release="NOT_RESERVED")
+    record = assert_cancelled(
+        orders, order, execution, status="CANCELLED", reason="OutOfStock", refund="NOT_CHARGED", release="NOT_RESERVED"
+    )
     assert "SKU-SOLD-OUT (0 available, 1 wanted)" in execution.cause
     assert "reservation_status" not in record
     assert after == before
     assert_notified(orders, order, customer, "cancelled", says="some items are out of stock")
 
 
-@pytest.mark.parametrize("change,field", [
-    ({"amount_cents": 0}, "amount_cents"),
-    ({"customer": {"customer_id": "c-1"}}, "an email or a phone"),
-    ({"items": [{"sku": "SKU-MUG", "quantity": 1.5}]}, "items[0].quantity"),
-])
+@pytest.mark.parametrize(
+    "change,field",
+    [
+        ({"amount_cents": 0}, "amount_cents"),
+        ({"customer": {"customer_id": "c-1"}}, "an email or a phone"),
+        ({"items": [{"sku": "SKU-MUG", "quantity": 1.5}]}, "items[0].quantity"),
+    ],
+)
 def test_an_invalid_order_is_rejected_before_anything_happens(orders, customer, change, field):
     order = {**order_for(customer), **change}
 

@@ -31,13 +31,22 @@ pytestmark = pytest.mark.e2e
 # How each channel is faulted: its Task state, the call it makes, a transient
 # error (throttling) and the variable that bounds its retries.
 CHANNEL = {
-    "sms": {"state": "SendSms", "mark_failed": "MarkSmsFailed", "attempts_variable": "sms_max_attempts",
-            "call": {"service": "sns", "operation": "Publish", "when": {"PhoneNumber": None}},
-            "transient": {"error_code": "Throttled", "status": 400}, "transient_name": "SNS.ThrottledException"},
-    "email": {"state": "SendEmail", "mark_failed": "MarkEmailFailed", "attempts_variable": "email_max_attempts",
-              "call": {"service": "sesv2", "operation": "SendEmail"},
-              "transient": {"error_code": "TooManyRequestsException", "status": 429},
-              "transient_name": "SesV2.TooManyRequestsException"},
+    "sms": {
+        "state": "SendSms",
+        "mark_failed": "MarkSmsFailed",
+        "attempts_variable": "sms_max_attempts",
+        "call": {"service": "sns", "operation": "Publish", "when": {"PhoneNumber": None}},
+        "transient": {"error_code": "Throttled", "status": 400},
+        "transient_name": "SNS.ThrottledException",
+    },
+    "email": {
+        "state": "SendEmail",
+        "mark_failed": "MarkEmailFailed",
+        "attempts_variable": "email_max_attempts",
+        "call": {"service": "sesv2", "operation": "SendEmail"},
+        "transient": {"error_code": "TooManyRequestsException", "status": 429},
+        "transient_name": "SesV2.TooManyRequestsException",
+    },
 }
 OTHER = {"sms": "email", "email": "sms"}
 
@@ -58,9 +67,9 @@ def status_table_call(stack, operation: str, **rule) -> FaultRule:
 
 # Channels: transient failures are retried, within the configured attempts ------------------
 
+
 @pytest.mark.parametrize("channel", ["sms", "email"])
-def test_transient_failures_up_to_the_limit_are_retried_then_delivered(observer, recipient, faults, variables,
-                                                                       channel):
+def test_transient_failures_up_to_the_limit_are_retried_then_delivered(observer, recipient, faults, variables, channel):
     # GIVEN the channel's service throttles as many times as the channel may retry
     spec = CHANNEL[channel]
     retries = variables[spec["attempts_variable"]]
@@ -80,7 +89,8 @@ def test_transient_failures_up_to_the_limit_are_retried_then_delivered(observer,
 
 @pytest.mark.parametrize("mode,channel", [("text", "sms"), ("mail", "email"), ("dual", "sms"), ("dual", "email")])
 def test_transient_failures_beyond_the_limit_fail_the_channel_after_exactly_one_plus_max_attempts(
-        observer, recipient, faults, variables, mode, channel):
+    observer, recipient, faults, variables, mode, channel
+):
     # GIVEN the channel's service throttles every call
     spec = CHANNEL[channel]
     retries = variables[spec["attempts_variable"]]
@@ -115,11 +125,20 @@ def test_transient_failures_beyond_the_limit_fail_the_channel_after_exactly_one_
 # MaxAttempts 0 retrier), one test each; the first test below holds this list to
 # the deployed definition.
 PERMANENT_ERRORS = {
-    "sms": ("SNS.InvalidParameterException", "SNS.InvalidParameterValueException", "SNS.AuthorizationErrorException",
-            "SNS.OptedOutException"),
-    "email": ("SesV2.MessageRejectedException", "SesV2.BadRequestException", "SesV2.NotFoundException",
-              "SesV2.AccountSuspendedException", "SesV2.SendingPausedException",
-              "SesV2.MailFromDomainNotVerifiedException"),
+    "sms": (
+        "SNS.InvalidParameterException",
+        "SNS.InvalidParameterValueException",
+        "SNS.AuthorizationErrorException",
+        "SNS.OptedOutException",
+    ),
+    "email": (
+        "SesV2.MessageRejectedException",
+        "SesV2.BadRequestException",
+        "SesV2.NotFoundException",
+        "SesV2.AccountSuspendedException",
+        "SesV2.SendingPausedException",
+        "SesV2.MailFromDomainNotVerifiedException",
+    ),
 }
 
 
@@ -148,8 +167,9 @@ PERMANENT = [(channel, error) for channel, errors in PERMANENT_ERRORS.items() fo
 
 
 @pytest.mark.parametrize("channel,error", PERMANENT, ids=[error for _, error in PERMANENT])
-def test_a_permanent_failure_is_not_retried_and_the_other_channel_is_delivered(observer, recipient, faults, channel,
-                                                                                error):
+def test_a_permanent_failure_is_not_retried_and_the_other_channel_is_delivered(
+    observer, recipient, faults, channel, error
+):
     # GIVEN the channel's service answers an error the definition names as permanent
     spec = CHANNEL[channel]
     code, status = wire_error(spec["call"]["service"], error)
@@ -174,15 +194,20 @@ def test_a_permanent_failure_is_not_retried_and_the_other_channel_is_delivered(o
 
 # The status table ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("error_code,status,transient", [
-    ("InternalServerError", 500, True),
-    ("ProvisionedThroughputExceededException", 400, True),
-    ("ThrottlingException", 400, True),
-    ("ResourceNotFoundException", 400, False),
-    ("AccessDeniedException", 400, False),
-])
-def test_a_request_that_cannot_be_recorded_sends_nothing(observer, recipient, faults, variables, stack,
-                                                         error_code, status, transient):
+
+@pytest.mark.parametrize(
+    "error_code,status,transient",
+    [
+        ("InternalServerError", 500, True),
+        ("ProvisionedThroughputExceededException", 400, True),
+        ("ThrottlingException", 400, True),
+        ("ResourceNotFoundException", 400, False),
+        ("AccessDeniedException", 400, False),
+    ],
+)
+def test_a_request_that_cannot_be_recorded_sends_nothing(
+    observer, recipient, faults, variables, stack, error_code, status, transient
+):
     # GIVEN the status table refuses every write of the request
     faults.add(status_table_call(stack, "PutItem", error_code=error_code, status=status))
 
@@ -200,8 +225,14 @@ def test_a_request_that_cannot_be_recorded_sends_nothing(observer, recipient, fa
 
 
 def test_a_transient_failure_to_record_is_retried_then_delivered(observer, recipient, faults, variables, stack):
-    faults.add(status_table_call(stack, "PutItem", error_code="ProvisionedThroughputExceededException",
-                                 times=variables["service_max_attempts"]))
+    faults.add(
+        status_table_call(
+            stack,
+            "PutItem",
+            error_code="ProvisionedThroughputExceededException",
+            times=variables["service_max_attempts"],
+        )
+    )
 
     execution = observer.run(request_for("dual", recipient))
 
@@ -249,8 +280,7 @@ BEST_EFFORT = {
 
 @pytest.mark.parametrize("outcome", ["DELIVERED", "FAILED"])
 @pytest.mark.parametrize("step", ["event", "metric"])
-def test_a_failing_event_or_metric_leaves_the_outcome_unchanged(observer, recipient, faults, variables, step,
-                                                                outcome):
+def test_a_failing_event_or_metric_leaves_the_outcome_unchanged(observer, recipient, faults, variables, step, outcome):
     # GIVEN the outcome event (or the metric) fails on every attempt
     state, call = BEST_EFFORT[step]
     faults.add(FaultRule(**call, error_code="InternalError", status=500))
@@ -284,6 +314,7 @@ def test_a_permanent_event_failure_is_not_retried(observer, recipient, faults):
 
 
 # A repeated notification is delivered once ---------------------------------------------------
+
 
 def start_error(call) -> str | None:
     try:
@@ -354,6 +385,7 @@ def test_concurrent_executions_of_one_notification_deliver_exactly_once(observer
 # what happened, the customer is told. Failures of ConfirmOrder and of the
 # refund itself are in tests/e2e/test_order.py.
 
+
 @pytest.fixture(scope="module")
 def orders(observer) -> OrderObserver:
     # The test catalogue (Terraform leaves stock to the business): these orders must find their items in stock.
@@ -365,10 +397,15 @@ def new_order(*, amount_cents: int = 2400, token: str = "tok_success") -> dict:
     digits = uuid.uuid4().int % 10**9
     return {
         "order_id": f"o-{uuid.uuid4().hex[:16]}",
-        "customer": {"customer_id": f"c-{uuid.uuid4().hex[:8]}", "phone": f"+1415{digits:09d}"[:12],
-                     "email": f"buyer-{uuid.uuid4().hex[:12]}@example.com"},
+        "customer": {
+            "customer_id": f"c-{uuid.uuid4().hex[:8]}",
+            "phone": f"+1415{digits:09d}"[:12],
+            "email": f"buyer-{uuid.uuid4().hex[:12]}@example.com",
+        },
         "items": [{"sku": "SKU-MUG", "quantity": 2}, {"sku": "SKU-POSTER", "quantity": 1}],
-        "amount_cents": amount_cents, "currency": "USD", "payment_token": token,
+        "amount_cents": amount_cents,
+        "currency": "USD",
+        "payment_token": token,
     }
 
 
@@ -381,17 +418,29 @@ def function_arns(deployment) -> dict[str, str]:
 def lambda_fails(function_arns: dict[str, str], key: str, *, after: bool = False) -> FaultRule:
     """Every invocation of one order function fails with Lambda's ServiceException (500):
     before the function runs, or (`after`) once it has run and its answer is lost."""
-    return FaultRule(service="lambda", operation="Invoke", error_code="ServiceException", status=500, after=after,
-                     when={"FunctionName": function_arns[key]})
+    return FaultRule(
+        service="lambda",
+        operation="Invoke",
+        error_code="ServiceException",
+        status=500,
+        after=after,
+        when={"FunctionName": function_arns[key]},
+    )
 
 
 def record_failure_fails(stack, observer) -> FaultRule:
     """Every attempt of the RecordFailure state's write fails (matched by its UpdateExpression, as deployed)."""
-    definition = json.loads(observer.sfn.describe_state_machine(
-        stateMachineArn=stack.order_state_machine_arn)["definition"])
+    definition = json.loads(
+        observer.sfn.describe_state_machine(stateMachineArn=stack.order_state_machine_arn)["definition"]
+    )
     expression = definition["States"]["RecordFailure"]["Parameters"]["UpdateExpression"]
-    return FaultRule(service="dynamodb", operation="UpdateItem", error_code="InternalServerError", status=500,
-                     when={"TableName": stack.orders_table_name, "UpdateExpression": expression})
+    return FaultRule(
+        service="dynamodb",
+        operation="UpdateItem",
+        error_code="InternalServerError",
+        status=500,
+        when={"TableName": stack.orders_table_name, "UpdateExpression": expression},
+    )
 
 
 # id: (order arguments, faults(observer, function ARNs, stack, order), expected); "failed" is the
@@ -399,53 +448,139 @@ def record_failure_fails(stack, observer) -> FaultRule:
 DECIDED, NOTE = ORDER_DECIDED_BY, ORDER_REFUND_NOTE
 SAGA = {
     "fraud-check-fails": (
-        {}, lambda o, f, s, order: [lambda_fails(f, "check_fraud")],
-        {"error": "OrderFailed", "status": "FAILED", "failed": DECIDED["fraud check failed"],
-         "failure_error": "Lambda.ServiceException", "refund": "NOT_CHARGED", "release": "RELEASED", "payment": None,
-         "notice": NOTE["NOT_CHARGED"]}),
+        {},
+        lambda o, f, s, order: [lambda_fails(f, "check_fraud")],
+        {
+            "error": "OrderFailed",
+            "status": "FAILED",
+            "failed": DECIDED["fraud check failed"],
+            "failure_error": "Lambda.ServiceException",
+            "refund": "NOT_CHARGED",
+            "release": "RELEASED",
+            "payment": None,
+            "notice": NOTE["NOT_CHARGED"],
+        },
+    ),
     "reservation-answer-lost": (
-        {}, lambda o, f, s, order: [lambda_fails(f, "reserve_inventory", after=True)],
-        {"error": "OrderFailed", "status": "FAILED", "failed": DECIDED["reservation failed"],
-         "failure_error": "Lambda.ServiceException", "refund": "NOT_CHARGED", "release": "RELEASED", "payment": None,
-         "notice": NOTE["NOT_CHARGED"]}),
+        {},
+        lambda o, f, s, order: [lambda_fails(f, "reserve_inventory", after=True)],
+        {
+            "error": "OrderFailed",
+            "status": "FAILED",
+            "failed": DECIDED["reservation failed"],
+            "failure_error": "Lambda.ServiceException",
+            "refund": "NOT_CHARGED",
+            "release": "RELEASED",
+            "payment": None,
+            "notice": NOTE["NOT_CHARGED"],
+        },
+    ),
     "approval-request-not-sent": (
-        {"amount_cents": 150_000}, lambda o, f, s, order: [FaultRule(
-            service="sqs", operation="SendMessage", error_code="KmsThrottled", when={"QueueUrl": s.approval_queue_url})],
-        {"error": "OrderFailed", "status": "FAILED", "failed": DECIDED["approval request failed"],
-         "failure_error": None, "refund": "NOT_CHARGED", "release": "RELEASED", "payment": None,
-         "notice": NOTE["NOT_CHARGED"]}),
+        {"amount_cents": 150_000},
+        lambda o, f, s, order: [
+            FaultRule(
+                service="sqs",
+                operation="SendMessage",
+                error_code="KmsThrottled",
+                when={"QueueUrl": s.approval_queue_url},
+            )
+        ],
+        {
+            "error": "OrderFailed",
+            "status": "FAILED",
+            "failed": DECIDED["approval request failed"],
+            "failure_error": None,
+            "refund": "NOT_CHARGED",
+            "release": "RELEASED",
+            "payment": None,
+            "notice": NOTE["NOT_CHARGED"],
+        },
+    ),
     "charge-call-fails": (
-        {}, lambda o, f, s, order: [lambda_fails(f, "charge_payment")],
-        {"error": "OrderFailed", "status": "FAILED", "failed": DECIDED["charge failed"],
-         "failure_error": "Lambda.ServiceException", "refund": "NOT_CHARGED", "release": "RELEASED", "payment": None,
-         "notice": NOTE["NOT_CHARGED"]}),
+        {},
+        lambda o, f, s, order: [lambda_fails(f, "charge_payment")],
+        {
+            "error": "OrderFailed",
+            "status": "FAILED",
+            "failed": DECIDED["charge failed"],
+            "failure_error": "Lambda.ServiceException",
+            "refund": "NOT_CHARGED",
+            "release": "RELEASED",
+            "payment": None,
+            "notice": NOTE["NOT_CHARGED"],
+        },
+    ),
     "charge-answer-lost": (
-        {}, lambda o, f, s, order: [lambda_fails(f, "charge_payment", after=True)],
-        {"error": "OrderFailed", "status": "FAILED", "failed": DECIDED["charge failed"],
-         "failure_error": "Lambda.ServiceException", "refund": "REFUNDED", "release": "RELEASED", "payment": "REFUNDED",
-         "notice": NOTE["REFUNDED"]}),
+        {},
+        lambda o, f, s, order: [lambda_fails(f, "charge_payment", after=True)],
+        {
+            "error": "OrderFailed",
+            "status": "FAILED",
+            "failed": DECIDED["charge failed"],
+            "failure_error": "Lambda.ServiceException",
+            "refund": "REFUNDED",
+            "release": "RELEASED",
+            "payment": "REFUNDED",
+            "notice": NOTE["REFUNDED"],
+        },
+    ),
     "release-fails": (
-        {"token": "tok_declined"}, lambda o, f, s, order: [lambda_fails(f, "release_inventory")],
-        {"error": "CompensationFailed", "status": "CANCELLED", "failed": DECIDED["payment declined"],
-         "failure_error": "PaymentDeclined", "refund": "NOT_CHARGED", "release": "FAILED", "payment": "DECLINED",
-         "notice": NOTE["NOT_CHARGED"], "stock_kept": True}),
+        {"token": "tok_declined"},
+        lambda o, f, s, order: [lambda_fails(f, "release_inventory")],
+        {
+            "error": "CompensationFailed",
+            "status": "CANCELLED",
+            "failed": DECIDED["payment declined"],
+            "failure_error": "PaymentDeclined",
+            "refund": "NOT_CHARGED",
+            "release": "FAILED",
+            "payment": "DECLINED",
+            "notice": NOTE["NOT_CHARGED"],
+            "stock_kept": True,
+        },
+    ),
     "failure-record-fails": (
-        {"token": "tok_declined"}, lambda o, f, s, order: [record_failure_fails(s, o)],
-        {"error": "PaymentDeclined", "status": "PENDING", "failed": DECIDED["payment declined"], "failure_error": None,
-         "refund": None, "release": None, "payment": "DECLINED", "notice": NOTE["NOT_CHARGED"]}),
+        {"token": "tok_declined"},
+        lambda o, f, s, order: [record_failure_fails(s, o)],
+        {
+            "error": "PaymentDeclined",
+            "status": "PENDING",
+            "failed": DECIDED["payment declined"],
+            "failure_error": None,
+            "refund": None,
+            "release": None,
+            "payment": "DECLINED",
+            "notice": NOTE["NOT_CHARGED"],
+        },
+    ),
     "cancellation-notice-fails": (
-        {"token": "tok_declined"}, lambda o, f, s, order: [FaultRule(
-            service="stepfunctions", operation="StartExecution", error_code="ExecutionLimitExceeded",
-            when={"name": f"order-{order['order_id']}-cancelled"})],
-        {"error": "PaymentDeclined", "status": "CANCELLED", "failed": DECIDED["payment declined"],
-         "failure_error": "PaymentDeclined", "refund": "NOT_CHARGED", "release": "RELEASED", "payment": "DECLINED",
-         "notice": None}),
+        {"token": "tok_declined"},
+        lambda o, f, s, order: [
+            FaultRule(
+                service="stepfunctions",
+                operation="StartExecution",
+                error_code="ExecutionLimitExceeded",
+                when={"name": f"order-{order['order_id']}-cancelled"},
+            )
+        ],
+        {
+            "error": "PaymentDeclined",
+            "status": "CANCELLED",
+            "failed": DECIDED["payment declined"],
+            "failure_error": "PaymentDeclined",
+            "refund": "NOT_CHARGED",
+            "release": "RELEASED",
+            "payment": "DECLINED",
+            "notice": None,
+        },
+    ),
 }
 
 
 @pytest.mark.parametrize("scenario", SAGA)
-def test_the_order_saga_compensates_a_failure_after_the_reservation(orders, faults, variables, stack, observer,
-                                                                    function_arns, scenario):
+def test_the_order_saga_compensates_a_failure_after_the_reservation(
+    orders, faults, variables, stack, observer, function_arns, scenario
+):
     # GIVEN an order, and one failure injected at a step after its stock is reserved
     arguments, make_faults, expect = SAGA[scenario]
     order = new_order(**arguments)
@@ -499,4 +634,3 @@ def test_the_order_saga_compensates_a_failure_after_the_reservation(orders, faul
         assert record["notification_status"] == "FAILED"
         assert execution.attempts("NotifyCustomer") == 1 + variables["service_max_attempts"]
         assert observer.emails(order["customer"]["email"]) == []
-

@@ -13,8 +13,16 @@ import requests
 from harness.observe import SesNotificationMailbox, recipients, sms_messages
 
 # LocalStack's SNSServiceSMSMessagesApiResource._PAYLOAD_FIELDS
-LOCALSTACK_SMS_FIELDS = {"PhoneNumber", "TopicArn", "SubscriptionArn", "MessageId", "Message", "MessageAttributes",
-                         "MessageStructure", "Subject"}
+LOCALSTACK_SMS_FIELDS = {
+    "PhoneNumber",
+    "TopicArn",
+    "SubscriptionArn",
+    "MessageId",
+    "Message",
+    "MessageAttributes",
+    "MessageStructure",
+    "Subject",
+}
 # LocalStack's SentEmail for SendEmail (plus Timestamp, added when it is saved)
 LOCALSTACK_EMAIL_FIELDS = {"Id", "Region", "Destination", "Source", "Subject", "Body", "Timestamp"}
 
@@ -44,8 +52,10 @@ def test_sms_messages_are_grouped_by_phone_with_localstacks_fields(emulator, sta
 def test_emails_have_localstacks_fields_and_filters(emulator, stack):
     to = f"user-{uuid.uuid4().hex[:8]}@example.com"
     emulator.client("sesv2").send_email(
-        FromEmailAddress=stack.sender_email, Destination={"ToAddresses": [to]},
-        Content={"Simple": {"Subject": {"Data": "Hello"}, "Body": {"Text": {"Data": "Body text"}}}})
+        FromEmailAddress=stack.sender_email,
+        Destination={"ToAddresses": [to]},
+        Content={"Simple": {"Subject": {"Data": "Hello"}, "Body": {"Text": {"Data": "Body text"}}}},
+    )
     url = f"{emulator.endpoint_url}/_aws/ses"
 
     [message] = [m for m in requests.get(url, timeout=5).json()["messages"] if to in recipients(m)]
@@ -63,10 +73,23 @@ def test_emails_have_localstacks_fields_and_filters(emulator, stack):
 
 def test_the_observer_reads_a_localstack_sms_payload():
     # As LocalStack 4.14 answers GET /_aws/sns/sms-messages after two direct publishes.
-    payload = {"sms_messages": {"+14155550100": [
-        {"PhoneNumber": "+14155550100", "TopicArn": None, "SubscriptionArn": None, "MessageId": "m1",
-         "Message": "hi", "MessageAttributes": {}, "MessageStructure": None, "Subject": None}]},
-        "region": "us-east-1"}
+    payload = {
+        "sms_messages": {
+            "+14155550100": [
+                {
+                    "PhoneNumber": "+14155550100",
+                    "TopicArn": None,
+                    "SubscriptionArn": None,
+                    "MessageId": "m1",
+                    "Message": "hi",
+                    "MessageAttributes": {},
+                    "MessageStructure": None,
+                    "Subject": None,
+                }
+            ]
+        },
+        "region": "us-east-1",
+    }
 
     assert [m["Message"] for m in sms_messages(payload)] == ["hi"]
     assert recipients({"Destination": {"ToAddresses": ["a@x.io"], "CcAddresses": ["b@x.io"]}}) == ["a@x.io", "b@x.io"]
@@ -75,15 +98,25 @@ def test_the_observer_reads_a_localstack_sms_payload():
 
 def test_an_ses_delivery_notification_becomes_a_sent_email_without_body():
     # The shape of an SES "Delivery" notification with headers (SES Developer Guide, notification contents).
-    notification = {"notificationType": "Delivery", "mail": {
-        "timestamp": "2026-11-22T10:00:00.000Z", "messageId": "0100abc", "source": "sender@example.com",
-        "destination": ["success+t1@simulator.amazonses.com"],
-        "commonHeaders": {"to": ["Someone <success+t1@simulator.amazonses.com>"], "subject": "Shipping update"}},
-        "delivery": {"recipients": ["success+t1@simulator.amazonses.com"]}}
+    notification = {
+        "notificationType": "Delivery",
+        "mail": {
+            "timestamp": "2026-11-22T10:00:00.000Z",
+            "messageId": "0100abc",
+            "source": "sender@example.com",
+            "destination": ["success+t1@simulator.amazonses.com"],
+            "commonHeaders": {"to": ["Someone <success+t1@simulator.amazonses.com>"], "subject": "Shipping update"},
+        },
+        "delivery": {"recipients": ["success+t1@simulator.amazonses.com"]},
+    }
 
     email = SesNotificationMailbox.as_sent_email(notification)
 
-    assert email == {"Id": "0100abc", "Source": "sender@example.com", "Subject": "Shipping update",
-                     "Destination": {"ToAddresses": ["success+t1@simulator.amazonses.com"]},
-                     "Timestamp": "2026-11-22T10:00:00.000Z"}
+    assert email == {
+        "Id": "0100abc",
+        "Source": "sender@example.com",
+        "Subject": "Shipping update",
+        "Destination": {"ToAddresses": ["success+t1@simulator.amazonses.com"]},
+        "Timestamp": "2026-11-22T10:00:00.000Z",
+    }
     assert "Body" not in email

@@ -19,16 +19,36 @@ def error_code(call) -> str:
     return raised.value.response["Error"]["Code"]
 
 
-@pytest.mark.parametrize("service,operation,call", [
-    ("sns", "Publish", lambda c, s: c.publish(PhoneNumber="+14155550111", Message="x")),                   # query
-    ("dynamodb", "PutItem", lambda c, s: c.put_item(TableName=s.status_table_name,                         # json
-                                                    Item={"notification_id": {"S": str(uuid.uuid4())}})),
-    ("sesv2", "SendEmail", lambda c, s: c.send_email(                                                      # rest-json
-        FromEmailAddress=s.sender_email, Destination={"ToAddresses": ["a@example.com"]},
-        Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}}})),
-    ("cloudwatch", "PutMetricData", lambda c, s: c.put_metric_data(                                        # cbor
-        Namespace="Probe", MetricData=[{"MetricName": "m", "Value": 1}])),
-])
+@pytest.mark.parametrize(
+    "service,operation,call",
+    [
+        ("sns", "Publish", lambda c, s: c.publish(PhoneNumber="+14155550111", Message="x")),  # query
+        (
+            "dynamodb",
+            "PutItem",
+            lambda c, s: c.put_item(
+                TableName=s.status_table_name,  # json
+                Item={"notification_id": {"S": str(uuid.uuid4())}},
+            ),
+        ),
+        (
+            "sesv2",
+            "SendEmail",
+            lambda c, s: c.send_email(  # rest-json
+                FromEmailAddress=s.sender_email,
+                Destination={"ToAddresses": ["a@example.com"]},
+                Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}}},
+            ),
+        ),
+        (
+            "cloudwatch",
+            "PutMetricData",
+            lambda c, s: c.put_metric_data(  # cbor
+                Namespace="Probe", MetricData=[{"MetricName": "m", "Value": 1}]
+            ),
+        ),
+    ],
+)
 def test_a_rule_fails_the_named_operation_then_lets_it_through(emulator, stack, faults, service, operation, call):
     client = emulator.client(service)
     faults.add(FaultRule(service=service, operation=operation, error_code="ThrottlingException", status=400, times=2))
@@ -52,17 +72,22 @@ def test_rules_are_managed_over_http(emulator, stack, faults):
     rule = {"service": "sns", "operation": "Publish", "error_code": "InternalError", "status": 500, "times": 1}
 
     assert requests.post(url, json=rule, timeout=5).json()["rules"][0]["error_code"] == "InternalError"
-    assert error_code(lambda: emulator.client("sns").publish(PhoneNumber="+14155550113", Message="x")) == "InternalError"
+    assert (
+        error_code(lambda: emulator.client("sns").publish(PhoneNumber="+14155550113", Message="x")) == "InternalError"
+    )
     assert requests.get(url, timeout=5).json()["rules"][0]["hits"] == 1
     assert requests.delete(url, timeout=5).json() == {"rules": []}
 
 
-@pytest.mark.parametrize("bad", [
-    {"service": "sns", "operation": "Publsh", "error_code": "X"},
-    {"service": "s3", "operation": "PutObject", "error_code": "X"},
-    {"service": "sns", "operation": "Publish", "error_code": "X", "times": 0},
-    {"service": "sns", "operation": "Publish", "error_code": "X", "colour": "red"},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"service": "sns", "operation": "Publsh", "error_code": "X"},
+        {"service": "s3", "operation": "PutObject", "error_code": "X"},
+        {"service": "sns", "operation": "Publish", "error_code": "X", "times": 0},
+        {"service": "sns", "operation": "Publish", "error_code": "X", "colour": "red"},
+    ],
+)
 def test_malformed_rules_are_refused(bad):
     with pytest.raises((ValueError, TypeError)):
         rules_from_json([bad])
@@ -84,11 +109,14 @@ def test_a_delay_rule_can_end_in_an_error(emulator, stack, faults):
     assert error_code(lambda: emulator.client("sns").publish(PhoneNumber="+14155550115", Message="x")) == "Throttled"
 
 
-@pytest.mark.parametrize("bad", [
-    {"service": "sns", "operation": "Publish"},
-    {"service": "sns", "operation": "Publish", "delay_seconds": -1},
-    {"service": "sns", "operation": "Publish", "delay_seconds": 61},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"service": "sns", "operation": "Publish"},
+        {"service": "sns", "operation": "Publish", "delay_seconds": -1},
+        {"service": "sns", "operation": "Publish", "delay_seconds": 61},
+    ],
+)
 def test_a_rule_needs_an_error_or_a_sane_delay(bad):
     with pytest.raises(ValueError):
         rules_from_json([bad])
@@ -97,8 +125,11 @@ def test_a_rule_needs_an_error_or_a_sane_delay(bad):
 def test_an_after_rule_lets_the_call_do_its_work_then_answers_the_error(emulator, stack, faults):
     dynamodb = emulator.client("dynamodb")
     key = {"notification_id": {"S": f"after-{uuid.uuid4()}"}}
-    faults.add(FaultRule(service="dynamodb", operation="PutItem", error_code="InternalServerError", status=500,
-                         after=True, times=1))
+    faults.add(
+        FaultRule(
+            service="dynamodb", operation="PutItem", error_code="InternalServerError", status=500, after=True, times=1
+        )
+    )
 
     assert error_code(lambda: dynamodb.put_item(TableName=stack.status_table_name, Item=key)) == "InternalServerError"
     assert dynamodb.get_item(TableName=stack.status_table_name, Key=key, ConsistentRead=True)["Item"] == key
@@ -108,8 +139,15 @@ def test_a_rule_can_require_a_uri_label_of_a_rest_call(emulator, deployment, fau
     # Lambda's Invoke names the function in its path: /2015-03-31/functions/{FunctionName}/invocations
     functions = order_functions(deployment.plan)
     target, other = functions["check_fraud"]["function_name"], functions["validate_order"]["function_name"]
-    faults.add(FaultRule(service="lambda", operation="Invoke", error_code="ServiceException", status=500,
-                         when={"FunctionName": target}))
+    faults.add(
+        FaultRule(
+            service="lambda",
+            operation="Invoke",
+            error_code="ServiceException",
+            status=500,
+            when={"FunctionName": target},
+        )
+    )
     client = emulator.client("lambda")
 
     assert error_code(lambda: client.invoke(FunctionName=target, Payload=b"{}")) == "ServiceException"

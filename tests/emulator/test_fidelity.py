@@ -25,48 +25,84 @@ def run_machine(emulator, stack, definition: dict, request: dict | None = None):
     """Create a throwaway state machine and run it to the end."""
     sfn = emulator.client("stepfunctions")
     arn = sfn.create_state_machine(
-        name=f"probe-{uuid.uuid4().hex[:8]}", definition=json.dumps(definition),
+        name=f"probe-{uuid.uuid4().hex[:8]}",
+        definition=json.dumps(definition),
         roleArn="arn:aws:iam::123456789012:role/probe",
     )["stateMachineArn"]
     return Observer(stack).run(request or {}, state_machine_arn=arn)
 
 
 def test_execution_start_time_is_an_iso_8601_string(emulator, stack):
-    execution = run_machine(emulator, stack, {
-        "StartAt": "Stamp",
-        "States": {"Stamp": {"Type": "Pass", "Parameters": {"start.$": "$$.Execution.StartTime"}, "End": True}},
-    })
+    execution = run_machine(
+        emulator,
+        stack,
+        {
+            "StartAt": "Stamp",
+            "States": {"Stamp": {"Type": "Pass", "Parameters": {"start.$": "$$.Execution.StartTime"}, "End": True}},
+        },
+    )
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", execution.output["start"]), execution.output
 
 
 def test_state_entered_time_is_rendered_as_aws_renders_it(emulator, stack):
     """AWS renders $$.State.EnteredTime like $$.Execution.StartTime: milliseconds and Z."""
-    execution = run_machine(emulator, stack, {
-        "StartAt": "Stamp",
-        "States": {"Stamp": {"Type": "Pass", "Next": "Branches",
-                             "Parameters": {"start.$": "$$.Execution.StartTime", "entered.$": "$$.State.EnteredTime"}},
-                   "Branches": {"Type": "Parallel", "End": True, "ResultPath": "$.branch", "Branches": [
-                       {"StartAt": "Inner", "States": {"Inner": {
-                           "Type": "Pass", "Parameters": {"entered.$": "$$.State.EnteredTime"}, "End": True}}}]}},
-    })
+    execution = run_machine(
+        emulator,
+        stack,
+        {
+            "StartAt": "Stamp",
+            "States": {
+                "Stamp": {
+                    "Type": "Pass",
+                    "Next": "Branches",
+                    "Parameters": {"start.$": "$$.Execution.StartTime", "entered.$": "$$.State.EnteredTime"},
+                },
+                "Branches": {
+                    "Type": "Parallel",
+                    "End": True,
+                    "ResultPath": "$.branch",
+                    "Branches": [
+                        {
+                            "StartAt": "Inner",
+                            "States": {
+                                "Inner": {
+                                    "Type": "Pass",
+                                    "Parameters": {"entered.$": "$$.State.EnteredTime"},
+                                    "End": True,
+                                }
+                            },
+                        }
+                    ],
+                },
+            },
+        },
+    )
     stamps = [execution.output["start"], execution.output["entered"], execution.output["branch"][0]["entered"]]
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", s) for s in stamps), stamps
     assert stamps[0] <= stamps[1] <= stamps[2]  # one format, so they also sort as times
 
 
 def test_aws_sdk_errors_are_named_with_the_aws_service_prefix(emulator, stack):
-    execution = run_machine(emulator, stack, {
-        "StartAt": "Send",
-        "States": {"Send": {
-            "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sesv2:sendEmail", "TimeoutSeconds": 5,
-            "Parameters": {
-                "FromEmailAddress": "never-verified@example.org",
-                "Destination": {"ToAddresses": ["someone@example.com"]},
-                "Content": {"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}}},
+    execution = run_machine(
+        emulator,
+        stack,
+        {
+            "StartAt": "Send",
+            "States": {
+                "Send": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::aws-sdk:sesv2:sendEmail",
+                    "TimeoutSeconds": 5,
+                    "Parameters": {
+                        "FromEmailAddress": "never-verified@example.org",
+                        "Destination": {"ToAddresses": ["someone@example.com"]},
+                        "Content": {"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}}},
+                    },
+                    "End": True,
+                }
             },
-            "End": True,
-        }},
-    })
+        },
+    )
     assert execution.status == "FAILED"
     assert execution.error == "SesV2.MessageRejectedException"
 
@@ -91,7 +127,8 @@ PASS_MACHINE = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": Tr
 @pytest.fixture(scope="module")
 def pass_machine(emulator):
     return emulator.client("stepfunctions").create_state_machine(
-        name=f"probe-start-{uuid.uuid4().hex[:8]}", definition=json.dumps(PASS_MACHINE),
+        name=f"probe-start-{uuid.uuid4().hex[:8]}",
+        definition=json.dumps(PASS_MACHINE),
         roleArn="arn:aws:iam::123456789012:role/probe",
     )["stateMachineArn"]
 
@@ -100,7 +137,8 @@ def start_error(emulator, machine: str, *, name: str | None = None, body: str = 
     """The StartExecution error code, or None if the execution started."""
     try:
         emulator.client("stepfunctions").start_execution(
-            stateMachineArn=machine, name=name or f"probe-{uuid.uuid4()}", input=body)
+            stateMachineArn=machine, name=name or f"probe-{uuid.uuid4()}", input=body
+        )
     except botocore.exceptions.ClientError as error:
         return error.response["Error"]["Code"]
     return None
@@ -110,8 +148,9 @@ def padded_input(size: int, filler: str = "x") -> str:
     """A JSON object of exactly `size` bytes of UTF-8, padded with `filler` (1 or 2 bytes)."""
     skeleton = len(json.dumps({"pad": ""}).encode())
     width = len(filler.encode())
-    return json.dumps({"pad": filler * ((size - skeleton) // width) + "x" * ((size - skeleton) % width)},
-                      ensure_ascii=False)
+    return json.dumps(
+        {"pad": filler * ((size - skeleton) // width) + "x" * ((size - skeleton) % width)}, ensure_ascii=False
+    )
 
 
 def test_an_input_of_exactly_256_kib_is_accepted(emulator, pass_machine):
@@ -137,9 +176,36 @@ def test_any_json_value_is_an_input(emulator, pass_machine, body):
     assert start_error(emulator, pass_machine, body=body) is None
 
 
-@pytest.mark.parametrize("name", ["a b", "a\tb", "a\u2003b", "a/b", "a:b", "a*", "a?", "<a>", "{a}", "[a]", 'a"b',
-                                  "a#b", "a%b", "a\\b", "a^b", "a|b", "a~b", "a`b", "a$b", "a&b", "a,b", "a;b",
-                                  "a\u0000b", "a\u007fb", "a\u0085b"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "a b",
+        "a\tb",
+        "a\u2003b",
+        "a/b",
+        "a:b",
+        "a*",
+        "a?",
+        "<a>",
+        "{a}",
+        "[a]",
+        'a"b',
+        "a#b",
+        "a%b",
+        "a\\b",
+        "a^b",
+        "a|b",
+        "a~b",
+        "a`b",
+        "a$b",
+        "a&b",
+        "a,b",
+        "a;b",
+        "a\u0000b",
+        "a\u007fb",
+        "a\u0085b",
+    ],
+)
 def test_an_execution_name_with_a_forbidden_character_is_refused(emulator, pass_machine, name):
     assert start_error(emulator, pass_machine, name=name) == "InvalidName"
 
@@ -156,8 +222,12 @@ def test_other_execution_names_are_accepted(emulator, pass_machine, name):
 
 # SNS and SES refuse addresses they cannot deliver to -------------------------------
 
-@pytest.mark.parametrize("phone", ["+1415555\uff10\uff11\uff10\uff10", "+1\u0664\u0661\u0665\u0665\u0665\u0665\u0660\u0661\u0660\u0660"],
-                         ids=["fullwidth-digits", "arabic-indic-digits"])
+
+@pytest.mark.parametrize(
+    "phone",
+    ["+1415555\uff10\uff11\uff10\uff10", "+1\u0664\u0661\u0665\u0665\u0665\u0665\u0660\u0661\u0660\u0660"],
+    ids=["fullwidth-digits", "arabic-indic-digits"],
+)
 def test_sms_to_digits_that_are_not_ascii_is_refused(emulator, phone):
     with pytest.raises(botocore.exceptions.ClientError) as refused:
         emulator.client("sns").publish(PhoneNumber=phone, Message="x")
@@ -166,12 +236,24 @@ def test_sms_to_digits_that_are_not_ascii_is_refused(emulator, phone):
 
 def send_email_to(emulator, stack, address: str) -> None:
     emulator.client("sesv2").send_email(
-        FromEmailAddress=stack.sender_email, Destination={"ToAddresses": [address]},
-        Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}}})
+        FromEmailAddress=stack.sender_email,
+        Destination={"ToAddresses": [address]},
+        Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}}},
+    )
 
 
-@pytest.mark.parametrize("address", ["\U0001f642@example.com", "us\u202eer@example.com", "user\u0000@example.com",
-                                     "user@\u200bexample.com", "user\u00a0@example.com", "us er@example.com", "user@"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "\U0001f642@example.com",
+        "us\u202eer@example.com",
+        "user\u0000@example.com",
+        "user@\u200bexample.com",
+        "user\u00a0@example.com",
+        "us er@example.com",
+        "user@",
+    ],
+)
 def test_sesv2_refuses_an_address_it_cannot_send_to_as_a_bad_request(emulator, stack, address):
     with pytest.raises(botocore.exceptions.ClientError) as refused:
         send_email_to(emulator, stack, address)
@@ -184,14 +266,18 @@ def test_sesv2_still_sends_to_a_plain_address(emulator, stack):
 
 # DynamoDB conditional writes are atomic ------------------------------------------
 
+
 def test_of_concurrent_conditional_puts_of_one_key_exactly_one_succeeds(emulator, stack):
     key = f"race-{uuid.uuid4()}"
     dynamodb = emulator.client("dynamodb")
 
     def put(index: int) -> str:
         try:
-            dynamodb.put_item(TableName=stack.status_table_name, ConditionExpression="attribute_not_exists(notification_id)",
-                              Item={"notification_id": {"S": key}, "writer": {"N": str(index)}})
+            dynamodb.put_item(
+                TableName=stack.status_table_name,
+                ConditionExpression="attribute_not_exists(notification_id)",
+                Item={"notification_id": {"S": key}, "writer": {"N": str(index)}},
+            )
         except botocore.exceptions.ClientError as error:
             return error.response["Error"]["Code"]
         return "written"
@@ -206,18 +292,29 @@ def test_of_concurrent_conditional_puts_of_one_key_exactly_one_succeeds(emulator
 def test_sns_errors_are_named_after_their_exception_not_their_code(emulator, stack, faults):
     # SNS answers ParameterValueInvalid for its InvalidParameterValueException
     faults.add(FaultRule(service="sns", operation="Publish", error_code="ParameterValueInvalid"))
-    execution = run_machine(emulator, stack, {
-        "StartAt": "Send",
-        "States": {"Send": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "TimeoutSeconds": 5,
-                            "Parameters": {"PhoneNumber": "+14155550199", "Message": "x"}, "End": True}},
-    })
+    execution = run_machine(
+        emulator,
+        stack,
+        {
+            "StartAt": "Send",
+            "States": {
+                "Send": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::sns:publish",
+                    "TimeoutSeconds": 5,
+                    "Parameters": {"PhoneNumber": "+14155550199", "Message": "x"},
+                    "End": True,
+                }
+            },
+        },
+    )
     assert (execution.status, execution.error) == ("FAILED", "SNS.InvalidParameterValueException")
 
 
 # Lambda retries a failed asynchronous invocation ------------------------------------
 
 # Each invocation leaves a message on a queue (what the function did), then fails if asked to.
-COUNTING_HANDLER = '''
+COUNTING_HANDLER = """
 import json, os
 import boto3
 
@@ -233,7 +330,7 @@ def handler(event, context):
     if event.get("fail"):
         raise DownstreamUnavailable("the worker could not reach its dependency")
     return {"done": True}
-'''
+"""
 
 
 @pytest.fixture
@@ -242,15 +339,29 @@ def counting_function(emulator):
     sqs, lambda_client = emulator.client("sqs"), emulator.client("lambda")
     name = f"async-probe-{uuid.uuid4().hex[:8]}"
     queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    role = emulator.client("iam").create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                 "Principal": {"Service": "lambda.amazonaws.com"}}]}))["Role"]["Arn"]
+    role = emulator.client("iam").create_role(
+        RoleName=name,
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}
+                ],
+            }
+        ),
+    )["Role"]["Arn"]
     with tempfile.TemporaryDirectory() as source:
         (Path(source) / "probe.py").write_text(COUNTING_HANDLER)
         code = package_bytes(Path(source))
-    lambda_client.create_function(FunctionName=name, Runtime="python3.11", Role=role, Handler="probe.handler",
-                                  Timeout=10, Code={"ZipFile": code},
-                                  Environment={"Variables": {"QUEUE_URL": queue_url}})
+    lambda_client.create_function(
+        FunctionName=name,
+        Runtime="python3.11",
+        Role=role,
+        Handler="probe.handler",
+        Timeout=10,
+        Code={"ZipFile": code},
+        Environment={"Variables": {"QUEUE_URL": queue_url}},
+    )
 
     def invocations() -> int:
         attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"])
@@ -310,18 +421,32 @@ def test_moto_still_runs_event_invocations_through_the_patched_method():
     assert "self._invoke_lambda(event=body)" in source
     assert 'response_headers["x-amz-function-error"]' in source
     assert list(inspect.signature(LambdaFunction.invoke).parameters) == [
-        "self", "body", "request_headers", "response_headers"]
+        "self",
+        "body",
+        "request_headers",
+        "response_headers",
+    ]
     assert "self.event_invoke_config" in inspect.getsource(LambdaFunction.__init__)
 
 
 def test_a_dynamodb_task_that_outlives_its_timeout_fails_with_states_timeout(emulator, stack, faults):
     faults.add(FaultRule(service="dynamodb", operation="GetItem", delay_seconds=2, times=1))
-    execution = run_machine(emulator, stack, {
-        "StartAt": "Read",
-        "States": {"Read": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:getItem", "TimeoutSeconds": 1,
-                            "Parameters": {"TableName": stack.status_table_name,
-                                           "Key": {"notification_id": {"S": "absent"}}}, "End": True}},
-    })
+    execution = run_machine(
+        emulator,
+        stack,
+        {
+            "StartAt": "Read",
+            "States": {
+                "Read": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::dynamodb:getItem",
+                    "TimeoutSeconds": 1,
+                    "Parameters": {"TableName": stack.status_table_name, "Key": {"notification_id": {"S": "absent"}}},
+                    "End": True,
+                }
+            },
+        },
+    )
     assert (execution.status, execution.error) == ("FAILED", "States.Timeout"), execution.describe()
 
 

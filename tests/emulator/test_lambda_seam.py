@@ -18,7 +18,7 @@ from moto.awslambda import models as lambda_models
 from harness import lambda_seam
 from harness.observe import Observer
 
-HANDLER = '''
+HANDLER = """
 import json, os, time
 import boto3
 
@@ -50,7 +50,7 @@ def lambda_handler(event, context):
         "remaining_ms": context.get_remaining_time_in_millis(),
         "function_name": context.function_name,
     }
-'''
+"""
 
 
 def package(files: dict[str, str]) -> bytes:
@@ -63,10 +63,15 @@ def package(files: dict[str, str]) -> bytes:
 
 @pytest.fixture(scope="module")
 def role_arn(emulator) -> str:
-    trust = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
     return emulator.client("iam").create_role(
-        RoleName=f"seam-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        RoleName=f"seam-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument=json.dumps(trust)
+    )["Role"]["Arn"]
 
 
 @pytest.fixture
@@ -77,8 +82,13 @@ def make_function(emulator, role_arn):
     def make(code: str = HANDLER, *, timeout: int = 5, handler: str = "app.lambda_handler") -> str:
         name = f"seam-{uuid.uuid4().hex[:8]}"
         client.create_function(
-            FunctionName=name, Runtime="python3.11", Role=role_arn, Handler=handler, Timeout=timeout,
-            Code={"ZipFile": package({"app.py": code})}, Environment={"Variables": {"GREETING": "hello"}},
+            FunctionName=name,
+            Runtime="python3.11",
+            Role=role_arn,
+            Handler=handler,
+            Timeout=timeout,
+            Code={"ZipFile": package({"app.py": code})},
+            Environment={"Variables": {"GREETING": "hello"}},
         )
         created.append(name)
         return name
@@ -125,7 +135,9 @@ def test_a_state_machine_catches_the_exception_by_its_class_name(emulator, stack
         "StartAt": "Charge",
         "States": {
             "Charge": {
-                "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "TimeoutSeconds": 10,
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "TimeoutSeconds": 10,
                 "Parameters": {"FunctionName": function_arn, "Payload": {"action": "decline"}},
                 "Catch": [{"ErrorEquals": ["CardDeclined"], "ResultPath": "$.failure", "Next": "Declined"}],
                 "End": True,
@@ -134,8 +146,10 @@ def test_a_state_machine_catches_the_exception_by_its_class_name(emulator, stack
         },
     }
     machine = emulator.client("stepfunctions").create_state_machine(
-        name=f"seam-{uuid.uuid4().hex[:8]}", definition=json.dumps(definition),
-        roleArn="arn:aws:iam::123456789012:role/probe")["stateMachineArn"]
+        name=f"seam-{uuid.uuid4().hex[:8]}",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/probe",
+    )["stateMachineArn"]
 
     execution = Observer(stack).run({}, state_machine_arn=machine)
 
@@ -180,11 +194,14 @@ def test_an_environment_is_reused_between_invocations_like_a_warm_lambda(emulato
     assert second == first + 1
 
 
-@pytest.mark.parametrize("code,handler,error_type", [
-    ("import no_such_module\n", "app.lambda_handler", "Runtime.ImportModuleError"),
-    ("def other(event, context):\n    return 1\n", "app.lambda_handler", "Runtime.HandlerNotFound"),
-    (HANDLER, "app.lambda_handler", None),
-])
+@pytest.mark.parametrize(
+    "code,handler,error_type",
+    [
+        ("import no_such_module\n", "app.lambda_handler", "Runtime.ImportModuleError"),
+        ("def other(event, context):\n    return 1\n", "app.lambda_handler", "Runtime.HandlerNotFound"),
+        (HANDLER, "app.lambda_handler", None),
+    ],
+)
 def test_a_package_that_cannot_start_fails_like_lambda(emulator, make_function, code, handler, error_type):
     name = make_function(code, handler=handler)
 
@@ -196,6 +213,7 @@ def test_a_package_that_cannot_start_fails_like_lambda(emulator, make_function, 
 
 # moto internals the seam depends on -----------------------------------------------------------
 
+
 def test_moto_still_invokes_functions_through_the_replaced_method():
     invoke_source = inspect.getsource(lambda_seam._ORIGINAL_INVOKE.__globals__["LambdaFunction"].invoke)
     assert "res, errored, logs = self._invoke_lambda(event=body)" in invoke_source
@@ -206,9 +224,19 @@ def test_moto_still_invokes_functions_through_the_replaced_method():
 
 def test_moto_functions_still_carry_what_the_seam_reads(emulator):
     init_source = inspect.getsource(lambda_models.LambdaFunction.__init__)
-    for attribute in ("self.function_arn", "self.function_name", "self.handler", "self.run_time", "self.timeout",
-                      "self.memory_size", "self.environment_vars", "self.region", "self.logs_group_name",
-                      "self.logs_backend", "self.version"):
+    for attribute in (
+        "self.function_arn",
+        "self.function_name",
+        "self.handler",
+        "self.run_time",
+        "self.timeout",
+        "self.memory_size",
+        "self.environment_vars",
+        "self.region",
+        "self.logs_group_name",
+        "self.logs_backend",
+        "self.version",
+    ):
         assert f"{attribute} =" in init_source or f"{attribute}:" in init_source, attribute
     assert "self.code_bytes" in inspect.getsource(lambda_models.LambdaFunction._set_function_code)
     assert callable(lambda_models.LambdaFunction.save_logs)

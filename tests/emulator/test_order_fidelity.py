@@ -18,21 +18,37 @@ from harness.waiting import poll
 
 def machine(emulator, definition: dict) -> str:
     return emulator.client("stepfunctions").create_state_machine(
-        name=f"probe-{uuid.uuid4().hex[:8]}", definition=json.dumps(definition),
-        roleArn="arn:aws:iam::123456789012:role/probe")["stateMachineArn"]
+        name=f"probe-{uuid.uuid4().hex[:8]}",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/probe",
+    )["stateMachineArn"]
 
 
-@pytest.mark.parametrize("outcome", [
-    {"reason": "PaymentDeclined", "cause": "the card was declined"},
-    {"reason": "CompensationFailed", "cause": "refund failed"},
-])
+@pytest.mark.parametrize(
+    "outcome",
+    [
+        {"reason": "PaymentDeclined", "cause": "the card was declined"},
+        {"reason": "CompensationFailed", "cause": "refund failed"},
+    ],
+)
 def test_a_fail_state_takes_its_error_and_cause_from_the_state_data(emulator, stack, outcome):
     """AWS: ErrorPath and CausePath name the error and the cause with a path into the
     state's input (the order definition's one Fail state reads $.outcome)."""
-    arn = machine(emulator, {"StartAt": "Decide", "States": {
-        "Decide": {"Type": "Pass", "Parameters": {"reason.$": "$.reason", "cause.$": "$.cause"},
-                   "ResultPath": "$.outcome", "Next": "FailOrder"},
-        "FailOrder": {"Type": "Fail", "ErrorPath": "$.outcome.reason", "CausePath": "$.outcome.cause"}}})
+    arn = machine(
+        emulator,
+        {
+            "StartAt": "Decide",
+            "States": {
+                "Decide": {
+                    "Type": "Pass",
+                    "Parameters": {"reason.$": "$.reason", "cause.$": "$.cause"},
+                    "ResultPath": "$.outcome",
+                    "Next": "FailOrder",
+                },
+                "FailOrder": {"Type": "Fail", "ErrorPath": "$.outcome.reason", "CausePath": "$.outcome.cause"},
+            },
+        },
+    )
 
     execution = Observer(stack).run(outcome, state_machine_arn=arn)
 
@@ -41,11 +57,25 @@ def test_a_fail_state_takes_its_error_and_cause_from_the_state_data(emulator, st
 
 
 def test_a_nested_execution_runs_and_reports_in_the_integrations_case(emulator, stack):
-    child = machine(emulator, {"StartAt": "Echo", "States": {"Echo": {
-        "Type": "Pass", "Parameters": {"got.$": "$.value"}, "End": True}}})
-    parent = machine(emulator, {"StartAt": "Nest", "States": {"Nest": {
-        "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2", "TimeoutSeconds": 30,
-        "Parameters": {"StateMachineArn": child, "Name": "nested-1", "Input": {"value": 7}}, "End": True}}})
+    child = machine(
+        emulator,
+        {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "Parameters": {"got.$": "$.value"}, "End": True}}},
+    )
+    parent = machine(
+        emulator,
+        {
+            "StartAt": "Nest",
+            "States": {
+                "Nest": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                    "TimeoutSeconds": 30,
+                    "Parameters": {"StateMachineArn": child, "Name": "nested-1", "Input": {"value": 7}},
+                    "End": True,
+                }
+            },
+        },
+    )
 
     execution = Observer(stack).run({}, state_machine_arn=parent)
 
@@ -59,11 +89,23 @@ def test_a_nested_execution_runs_and_reports_in_the_integrations_case(emulator, 
 
 def test_a_failed_nested_execution_fails_the_task(emulator, stack):
     child = machine(emulator, {"StartAt": "No", "States": {"No": {"Type": "Fail", "Error": "Nope"}}})
-    parent = machine(emulator, {"StartAt": "Nest", "States": {
-        "Nest": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2", "TimeoutSeconds": 30,
-                 "Parameters": {"StateMachineArn": child, "Input": {}},
-                 "Catch": [{"ErrorEquals": ["States.TaskFailed"], "Next": "Caught"}], "End": True},
-        "Caught": {"Type": "Pass", "End": True}}})
+    parent = machine(
+        emulator,
+        {
+            "StartAt": "Nest",
+            "States": {
+                "Nest": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                    "TimeoutSeconds": 30,
+                    "Parameters": {"StateMachineArn": child, "Input": {}},
+                    "Catch": [{"ErrorEquals": ["States.TaskFailed"], "Next": "Caught"}],
+                    "End": True,
+                },
+                "Caught": {"Type": "Pass", "End": True},
+            },
+        },
+    )
 
     execution = Observer(stack).run({}, state_machine_arn=parent)
 
@@ -73,19 +115,32 @@ def test_a_failed_nested_execution_fails_the_task(emulator, stack):
 
 def test_send_task_failure_delivers_its_error_and_cause(emulator, stack):
     queue = emulator.client("sqs").create_queue(QueueName=f"probe-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-    arn = machine(emulator, {"StartAt": "Wait", "States": {
-        "Wait": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-                 "TimeoutSeconds": 30, "HeartbeatSeconds": 20,
-                 "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
-                 "Catch": [{"ErrorEquals": ["ApprovalRejected"], "Next": "Rejected"}], "End": True},
-        "Rejected": {"Type": "Pass", "End": True}}})
+    arn = machine(
+        emulator,
+        {
+            "StartAt": "Wait",
+            "States": {
+                "Wait": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                    "TimeoutSeconds": 30,
+                    "HeartbeatSeconds": 20,
+                    "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
+                    "Catch": [{"ErrorEquals": ["ApprovalRejected"], "Next": "Rejected"}],
+                    "End": True,
+                },
+                "Rejected": {"Type": "Pass", "End": True},
+            },
+        },
+    )
     observer = Observer(stack)
     started = observer.start({}, state_machine_arn=arn)
     sqs = emulator.client("sqs")
     [message] = poll(lambda: sqs.receive_message(QueueUrl=queue).get("Messages"), timeout=10)
 
     emulator.client("stepfunctions").send_task_failure(
-        taskToken=json.loads(message["Body"])["token"], error="ApprovalRejected", cause="too expensive")
+        taskToken=json.loads(message["Body"])["token"], error="ApprovalRejected", cause="too expensive"
+    )
     execution = observer.wait(started)
 
     assert execution.path == ["Wait", "Rejected"], execution.describe()
@@ -94,9 +149,11 @@ def test_send_task_failure_delivers_its_error_and_cause(emulator, stack):
 
 def answer(sfn, how: str, token: str) -> str | None:
     """Answer a task token; the error code, or None when it was taken."""
-    calls = {"success": lambda: sfn.send_task_success(taskToken=token, output="{}"),
-             "failure": lambda: sfn.send_task_failure(taskToken=token, error="ApprovalRejected", cause="late"),
-             "heartbeat": lambda: sfn.send_task_heartbeat(taskToken=token)}
+    calls = {
+        "success": lambda: sfn.send_task_success(taskToken=token, output="{}"),
+        "failure": lambda: sfn.send_task_failure(taskToken=token, error="ApprovalRejected", cause="late"),
+        "heartbeat": lambda: sfn.send_task_heartbeat(taskToken=token),
+    }
     try:
         calls[how]()
     except sfn.exceptions.ClientError as error:
@@ -104,25 +161,38 @@ def answer(sfn, how: str, token: str) -> str | None:
     return None
 
 
-@pytest.mark.parametrize("limits", [{"TimeoutSeconds": 1}, {"TimeoutSeconds": 30, "HeartbeatSeconds": 1}],
-                         ids=["timeout", "heartbeat-timeout"])
-def test_answering_a_task_that_timed_out_is_task_timed_out_and_an_unknown_token_invalid_token(
-        emulator, stack, limits):
+@pytest.mark.parametrize(
+    "limits",
+    [{"TimeoutSeconds": 1}, {"TimeoutSeconds": 30, "HeartbeatSeconds": 1}],
+    ids=["timeout", "heartbeat-timeout"],
+)
+def test_answering_a_task_that_timed_out_is_task_timed_out_and_an_unknown_token_invalid_token(emulator, stack, limits):
     """AWS: TaskTimedOut when "the task token has either expired or the task associated
     with the token has already been closed"; InvalidToken for a token it never issued."""
     sqs, sfn = emulator.client("sqs"), emulator.client("stepfunctions")
     queue = sqs.create_queue(QueueName=f"probe-{uuid.uuid4().hex[:8]}")["QueueUrl"]
 
     def asks(step: str, then: dict) -> dict:
-        return {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-                "Parameters": {"QueueUrl": queue, "MessageBody": {"step": step, "token.$": "$$.Task.Token"}},
-                **then}
+        return {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "Parameters": {"QueueUrl": queue, "MessageBody": {"step": step, "token.$": "$$.Task.Token"}},
+            **then,
+        }
 
     # GIVEN an approval that times out (caught), then a second one that keeps the execution running
-    arn = machine(emulator, {"StartAt": "Approve", "States": {
-        "Approve": asks("approve", {**limits, "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Hold"}],
-                                    "End": True}),
-        "Hold": asks("hold", {"TimeoutSeconds": 30, "End": True})}})
+    arn = machine(
+        emulator,
+        {
+            "StartAt": "Approve",
+            "States": {
+                "Approve": asks(
+                    "approve", {**limits, "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Hold"}], "End": True}
+                ),
+                "Hold": asks("hold", {"TimeoutSeconds": 30, "End": True}),
+            },
+        },
+    )
     observer = Observer(stack)
     started = observer.start({}, state_machine_arn=arn)
     tokens: dict[str, str] = {}

@@ -15,8 +15,14 @@ from harness.provider_api import validation_diagnostics
 pytestmark = pytest.mark.backends("embedded", reason="checks the embedded emulator's answers")
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 PASS = {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
-ASSUME = json.dumps({"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+ASSUME = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+)
 
 
 def unique(name: str) -> str:
@@ -29,13 +35,29 @@ def test_a_valid_definition_is_ok(emulator):
     assert answer["diagnostics"] == []
 
 
-@pytest.mark.parametrize("definition, expected", [
-    ({"StartAt": "Nowhere", "States": {"Done": {"Type": "Succeed"}}}, "Nowhere"),
-    ({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Gone"}}}, "Gone"),
-    ({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::ses:sendEmail",
-                                       "TimeoutSeconds": 5, "End": True}}}, "ses"),
-    ("{not json", "SCHEMA_VALIDATION_FAILED"),
-], ids=["missing-start", "dangling-next", "no-such-integration", "not-json"])
+@pytest.mark.parametrize(
+    "definition, expected",
+    [
+        ({"StartAt": "Nowhere", "States": {"Done": {"Type": "Succeed"}}}, "Nowhere"),
+        ({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Gone"}}}, "Gone"),
+        (
+            {
+                "StartAt": "A",
+                "States": {
+                    "A": {
+                        "Type": "Task",
+                        "Resource": "arn:aws:states:::ses:sendEmail",
+                        "TimeoutSeconds": 5,
+                        "End": True,
+                    }
+                },
+            },
+            "ses",
+        ),
+        ("{not json", "SCHEMA_VALIDATION_FAILED"),
+    ],
+    ids=["missing-start", "dangling-next", "no-such-integration", "not-json"],
+)
 def test_a_broken_definition_fails_with_an_error_diagnostic(emulator, definition, expected):
     text = definition if isinstance(definition, str) else json.dumps(definition)
     answer = emulator.client("stepfunctions").validate_state_machine_definition(definition=text)
@@ -57,8 +79,9 @@ def test_the_seed_definition_fails_for_its_ses_resource_and_warns_on_its_wildcar
 def test_state_machine_versions_are_listed(emulator):
     sfn, iam = emulator.client("stepfunctions"), emulator.client("iam")
     role = iam.create_role(RoleName=unique("versions"), AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    arn = sfn.create_state_machine(name=unique("versions"), definition=json.dumps(PASS), roleArn=role,
-                                   publish=True)["stateMachineArn"]
+    arn = sfn.create_state_machine(name=unique("versions"), definition=json.dumps(PASS), roleArn=role, publish=True)[
+        "stateMachineArn"
+    ]
     try:
         versions = sfn.list_state_machine_versions(stateMachineArn=arn)["stateMachineVersions"]
         assert [v["stateMachineVersionArn"] for v in versions] == [f"{arn}:1"]
@@ -72,11 +95,25 @@ def test_queue_attributes_come_back_as_set(emulator):
     dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     allow = json.dumps({"redrivePermission": "allowAll"})
     sqs.set_queue_attributes(QueueUrl=dead, Attributes={"RedriveAllowPolicy": allow})
-    source = sqs.create_queue(QueueName=unique("source"), Attributes={
-        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dead_arn, "maxReceiveCount": 5}),
-        "Policy": json.dumps({"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
-             "Resource": "*"}]})})["QueueUrl"]
+    source = sqs.create_queue(
+        QueueName=unique("source"),
+        Attributes={
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dead_arn, "maxReceiveCount": 5}),
+            "Policy": json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "sns.amazonaws.com"},
+                            "Action": "sqs:SendMessage",
+                            "Resource": "*",
+                        }
+                    ],
+                }
+            ),
+        },
+    )["QueueUrl"]
     # another attribute changed later must not wipe the queue policy
     sqs.set_queue_attributes(QueueUrl=source, Attributes={"VisibilityTimeout": "60"})
 
@@ -91,12 +128,19 @@ def test_lambda_functions_keep_their_logging_config(emulator):
     client, iam = emulator.client("lambda"), emulator.client("iam")
     role = iam.create_role(RoleName=unique("logging"), AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     name = unique("logging")
-    client.create_function(FunctionName=name, Runtime="python3.11", Role=role, Handler="x.handler",
-                           Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
-                           LoggingConfig={"LogFormat": "JSON", "LogGroup": "/custom/group"})
+    client.create_function(
+        FunctionName=name,
+        Runtime="python3.11",
+        Role=role,
+        Handler="x.handler",
+        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+        LoggingConfig={"LogFormat": "JSON", "LogGroup": "/custom/group"},
+    )
     try:
         assert client.get_function(FunctionName=name)["Configuration"]["LoggingConfig"] == {
-            "LogFormat": "JSON", "LogGroup": "/custom/group"}
+            "LogFormat": "JSON",
+            "LogGroup": "/custom/group",
+        }
         client.update_function_configuration(FunctionName=name, LoggingConfig={"LogFormat": "Text"})
         assert client.get_function_configuration(FunctionName=name)["LoggingConfig"]["LogFormat"] == "Text"
     finally:

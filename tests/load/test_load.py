@@ -23,8 +23,11 @@ import pytest
 from harness.observe import Observer
 from harness.stack import TEST_VARIABLES_FILE, deploy
 
-pytestmark = [pytest.mark.load, pytest.mark.e2e,
-              pytest.mark.backends("embedded", reason="measures the embedded emulator; elsewhere it would load a real account")]
+pytestmark = [
+    pytest.mark.load,
+    pytest.mark.e2e,
+    pytest.mark.backends("embedded", reason="measures the embedded emulator; elsewhere it would load a real account"),
+]
 
 NOTIFICATIONS = int(os.environ.get("LOAD_NOTIFICATIONS", "300"))
 STARTERS = 16  # client threads calling StartExecution
@@ -42,8 +45,12 @@ LOAD_VARIABLES = {"name_prefix": "sfn-refactor-load", "sender_email": "load@exam
 @pytest.fixture(scope="module")
 def load_observer(emulator, tmp_path_factory) -> Observer:
     """`terraform apply` of a second stack into the same emulator; destroyed after the module."""
-    deployed = deploy(tmp_path_factory.mktemp("terraform-load"), emulator.endpoint_url, var_file=TEST_VARIABLES_FILE,
-                      variables=LOAD_VARIABLES)
+    deployed = deploy(
+        tmp_path_factory.mktemp("terraform-load"),
+        emulator.endpoint_url,
+        var_file=TEST_VARIABLES_FILE,
+        variables=LOAD_VARIABLES,
+    )
     try:
         yield Observer(deployed.outputs)
     finally:
@@ -55,8 +62,11 @@ def requests_for(count: int) -> list[dict]:
     requests = []
     for index in range(count):
         mode = MODES[index % len(MODES)]
-        request = {"notification_id": f"load-{run}-{index}", "delivery_mode": mode,
-                   "message_content": f"Load message {index}"}
+        request = {
+            "notification_id": f"load-{run}-{index}",
+            "delivery_mode": mode,
+            "message_content": f"Load message {index}",
+        }
         if mode in ("text", "dual"):
             request["user_phone"] = f"+1555{int(run, 16) % 1000:03d}{index:05d}"
         if mode in ("mail", "dual"):
@@ -79,9 +89,10 @@ def test_hundreds_of_concurrent_notifications_each_deliver_exactly_once(load_obs
     finished = time.monotonic()
 
     # THEN every execution succeeded and left a final record
-    failed = [arn for arn, status in zip(arns, statuses) if status != "SUCCEEDED"]
+    failed = [arn for arn, status in zip(arns, statuses, strict=True) if status != "SUCCEEDED"]
     assert not failed, f"{len(failed)} of {NOTIFICATIONS} did not succeed; the first:\n" + "\n".join(
-        observer.execution(arn).describe() for arn in failed[:2])
+        observer.execution(arn).describe() for arn in failed[:2]
+    )
     records = {r["notification_id"]: r for r in (observer.record(q["notification_id"]) for q in requests) if r}
     assert len(records) == NOTIFICATIONS
     assert {r["status"] for r in records.values()} == {"DELIVERED"}
@@ -110,6 +121,8 @@ def test_hundreds_of_concurrent_notifications_each_deliver_exactly_once(load_obs
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps(figures, indent=2) + "\n")
     with capsys.disabled():
-        print(f"\nload: {NOTIFICATIONS} notifications ({expected_sms} SMS, {expected_emails} emails) in "
-              f"{figures['wall_seconds']} s wall = {figures['executions_per_second']} executions/s "
-              f"on {figures['cpus']} CPUs (all started in {figures['start_seconds']} s); {REPORT}")
+        print(
+            f"\nload: {NOTIFICATIONS} notifications ({expected_sms} SMS, {expected_emails} emails) in "
+            f"{figures['wall_seconds']} s wall = {figures['executions_per_second']} executions/s "
+            f"on {figures['cpus']} CPUs (all started in {figures['start_seconds']} s); {REPORT}"
+        )

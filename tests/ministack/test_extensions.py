@@ -23,9 +23,8 @@ import requests
 from harness import ministack, ministack_extensions
 from harness.observe import MINISTACK_INSPECTION, Observer
 from harness.stack import StackOutputs
-from harness.waiting import poll
 
-HANDLER = '''
+HANDLER = """
 class PaymentDeclined(Exception):
     pass
 
@@ -34,14 +33,15 @@ def handler(event, context):
     if event.get("decline"):
         raise PaymentDeclined("card declined")
     return {"charged": True}
-'''
+"""
 SENDER = "sender@example.com"
 
 
 # Tests that run MiniStack skip where it is not installed (`make ministack`; `make test` installs it).
-needs_ministack = pytest.mark.skipif(ministack.why_unavailable() is not None
-                                     and os.environ.get("MINISTACK_REQUIRED") != "1",
-                                     reason=str(ministack.why_unavailable()))
+needs_ministack = pytest.mark.skipif(
+    ministack.why_unavailable() is not None and os.environ.get("MINISTACK_REQUIRED") != "1",
+    reason=str(ministack.why_unavailable()),
+)
 
 
 class Account:
@@ -52,31 +52,52 @@ class Account:
         self.url = server.endpoint_url
 
     def client(self, service: str):
-        return boto3.client(service, endpoint_url=self.url, region_name="us-east-1",
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+        return boto3.client(
+            service,
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
 
     def role(self) -> str:
-        trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                                           "Principal": {"Service": "states.amazonaws.com"}}]}
-        return self.client("iam").create_role(RoleName=f"r-{uuid.uuid4().hex[:8]}",
-                                              AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "states.amazonaws.com"}}
+            ],
+        }
+        return self.client("iam").create_role(
+            RoleName=f"r-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument=json.dumps(trust)
+        )["Role"]["Arn"]
 
     def function(self) -> str:
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as archive:
             archive.writestr("charge.py", HANDLER)
         return self.client("lambda").create_function(
-            FunctionName=f"charge-{uuid.uuid4().hex[:8]}", Runtime="python3.11", Role=self.role(),
-            Handler="charge.handler", Code={"ZipFile": buffer.getvalue()}, Timeout=10)["FunctionArn"]
+            FunctionName=f"charge-{uuid.uuid4().hex[:8]}",
+            Runtime="python3.11",
+            Role=self.role(),
+            Handler="charge.handler",
+            Code={"ZipFile": buffer.getvalue()},
+            Timeout=10,
+        )["FunctionArn"]
 
     def state_machine(self, definition: dict, **extra) -> str:
         return self.client("stepfunctions").create_state_machine(
-            name=f"sm-{uuid.uuid4().hex[:8]}", roleArn=self.role(), definition=json.dumps(definition),
-            **extra)["stateMachineArn"]
+            name=f"sm-{uuid.uuid4().hex[:8]}", roleArn=self.role(), definition=json.dumps(definition), **extra
+        )["stateMachineArn"]
 
     def run(self, machine: str, payload: dict):
-        outputs = StackOutputs(notification_state_machine_arn=machine, status_table_name="", events_topic_arn="",
-                               sender_email=SENDER, region="us-east-1", endpoint_url=self.url)
+        outputs = StackOutputs(
+            notification_state_machine_arn=machine,
+            status_table_name="",
+            events_topic_arn="",
+            sender_email=SENDER,
+            region="us-east-1",
+            endpoint_url=self.url,
+        )
         return Observer(outputs, inspection=MINISTACK_INSPECTION).run(payload, timeout=60)
 
 
@@ -89,20 +110,40 @@ def account(request: pytest.FixtureRequest):
 
 
 def charge_saga(function_arn: str) -> dict:
-    return {"StartAt": "Charge", "States": {
-        "Charge": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "TimeoutSeconds": 30,
-                   "Parameters": {"FunctionName": function_arn, "Payload.$": "$"},
-                   "Catch": [{"ErrorEquals": ["PaymentDeclined"], "ResultPath": "$.failure", "Next": "Declined"}],
-                   "End": True},
-        "Declined": {"Type": "Fail", "Error": "PaymentDeclined", "Cause": "caught by name"}}}
+    return {
+        "StartAt": "Charge",
+        "States": {
+            "Charge": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "TimeoutSeconds": 30,
+                "Parameters": {"FunctionName": function_arn, "Payload.$": "$"},
+                "Catch": [{"ErrorEquals": ["PaymentDeclined"], "ResultPath": "$.failure", "Next": "Declined"}],
+                "End": True,
+            },
+            "Declined": {"Type": "Fail", "Error": "PaymentDeclined", "Cause": "caught by name"},
+        },
+    }
 
 
 def send_email(to: str) -> dict:
-    return {"StartAt": "SendEmail", "States": {"SendEmail": {
-        "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sesv2:sendEmail", "TimeoutSeconds": 30,
-        "Parameters": {"FromEmailAddress": SENDER, "Destination": {"ToAddresses": [to]},
-                       "Content": {"Simple": {"Subject": {"Data": "Receipt"}, "Body": {"Text": {"Data": "Paid"}}}}},
-        "ResultSelector": {"id.$": "$.MessageId"}, "End": True}}}
+    return {
+        "StartAt": "SendEmail",
+        "States": {
+            "SendEmail": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::aws-sdk:sesv2:sendEmail",
+                "TimeoutSeconds": 30,
+                "Parameters": {
+                    "FromEmailAddress": SENDER,
+                    "Destination": {"ToAddresses": [to]},
+                    "Content": {"Simple": {"Subject": {"Data": "Receipt"}, "Body": {"Text": {"Data": "Paid"}}}},
+                },
+                "ResultSelector": {"id.$": "$.MessageId"},
+                "End": True,
+            }
+        },
+    }
 
 
 # 1. Lambda error names --------------------------------------------------------------
@@ -143,9 +184,13 @@ def test_the_sesv2_sdk_integration_sends_the_email(account: Account):
         assert execution.error == "States.Runtime" and "'sesv2' is not supported" in execution.cause
         return
     assert execution.status == "SUCCEEDED", execution.describe()
-    [email] = [m for m in MINISTACK_INSPECTION.emails(requests.get(
-        account.url + MINISTACK_INSPECTION.emails_path, timeout=5).json(), "000000000000")
-        if m["Destination"]["ToAddresses"] == [to]]
+    [email] = [
+        m
+        for m in MINISTACK_INSPECTION.emails(
+            requests.get(account.url + MINISTACK_INSPECTION.emails_path, timeout=5).json(), "000000000000"
+        )
+        if m["Destination"]["ToAddresses"] == [to]
+    ]
     assert execution.output == {"id": email["Id"]}
     assert (email["Source"], email["Subject"], email["Body"]["text_part"]) == (SENDER, "Receipt", "Paid")
 
@@ -188,14 +233,32 @@ def test_describe_state_machine_reports_its_tracing_configuration(account: Accou
 # 4. Execution history chains -------------------------------------------------------------
 def test_history_events_chain_within_their_parallel_branch(account: Account):
     function = account.function()
-    branch = lambda name, payload: {"StartAt": name, "States": {  # noqa: E731
-        name: {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "TimeoutSeconds": 30,
-               "Parameters": {"FunctionName": function, "Payload": payload},
-               "Catch": [{"ErrorEquals": ["States.ALL"], "Next": f"{name}Caught"}], "End": True},
-        f"{name}Caught": {"Type": "Pass", "End": True}}}
-    machine = account.state_machine({"StartAt": "Both", "States": {"Both": {
-        "Type": "Parallel", "End": True,
-        "Branches": [branch("Declined", {"decline": True}), branch("Charged", {})]}}})
+    branch = lambda name, payload: {
+        "StartAt": name,
+        "States": {  # noqa: E731
+            name: {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "TimeoutSeconds": 30,
+                "Parameters": {"FunctionName": function, "Payload": payload},
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": f"{name}Caught"}],
+                "End": True,
+            },
+            f"{name}Caught": {"Type": "Pass", "End": True},
+        },
+    }
+    machine = account.state_machine(
+        {
+            "StartAt": "Both",
+            "States": {
+                "Both": {
+                    "Type": "Parallel",
+                    "End": True,
+                    "Branches": [branch("Declined", {"decline": True}), branch("Charged", {})],
+                }
+            },
+        }
+    )
 
     execution = account.run(machine, {})
 
@@ -208,7 +271,11 @@ def test_history_events_chain_within_their_parallel_branch(account: Account):
     assert ids == list(range(1, len(ids) + 1))  # each event its own id, in order
     assert execution.path[:1] == ["Both"] and set(execution.path) == {"Both", "Declined", "DeclinedCaught", "Charged"}
     assert [e["type"] for e in execution.history if e["type"].startswith("ParallelState")] == [
-        "ParallelStateEntered", "ParallelStateStarted", "ParallelStateSucceeded", "ParallelStateExited"]
+        "ParallelStateEntered",
+        "ParallelStateStarted",
+        "ParallelStateSucceeded",
+        "ParallelStateExited",
+    ]
     # Each failed or retried call is found from its own state, whatever the interleaving
     assert execution.attempts("Declined") == 1 and execution.attempts("Charged") == 1
     assert execution.task_failures("Declined") == [account_error(account)]
@@ -224,9 +291,20 @@ def account_error(account: Account) -> str:
 def test_answering_a_token_after_its_task_timed_out_is_task_timed_out(account: Account):
     sqs = account.client("sqs")
     queue = sqs.create_queue(QueueName=f"q-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-    machine = account.state_machine({"StartAt": "Wait", "States": {"Wait": {
-        "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "TimeoutSeconds": 1,
-        "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}}, "End": True}}})
+    machine = account.state_machine(
+        {
+            "StartAt": "Wait",
+            "States": {
+                "Wait": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                    "TimeoutSeconds": 1,
+                    "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
+                    "End": True,
+                }
+            },
+        }
+    )
 
     execution = account.run(machine, {})
     [message] = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=1)["Messages"]
@@ -234,9 +312,11 @@ def test_answering_a_token_after_its_task_timed_out_is_task_timed_out(account: A
 
     assert execution.error == "States.Timeout", execution.describe()
     sfn = account.client("stepfunctions")
-    late = (lambda: sfn.send_task_success(taskToken=token, output="{}"),
-            lambda: sfn.send_task_failure(taskToken=token, error="Rejected"),
-            lambda: sfn.send_task_heartbeat(taskToken=token))
+    late = (
+        lambda: sfn.send_task_success(taskToken=token, output="{}"),
+        lambda: sfn.send_task_failure(taskToken=token, error="Rejected"),
+        lambda: sfn.send_task_heartbeat(taskToken=token),
+    )
     expected = "TaskTimedOut" if account.server.extensions else "TaskDoesNotExist"  # the gap
     for answer in late:
         with pytest.raises(sfn.exceptions.ClientError) as refused:
@@ -288,9 +368,11 @@ def test_the_extensions_are_pinned_to_the_installed_release():
 @needs_ministack
 def test_the_extensions_refuse_another_release():
     # GIVEN MiniStack's interpreter believing it runs another ministack release
-    probe = ("import importlib.metadata as m, runpy, sys; real = m.version; "
-             "m.version = lambda name: '0.0.1' if name == 'ministack' else real(name); "
-             f"sys.argv = ['x']; runpy.run_path({str(ministack.EXTENSIONS)!r}, run_name='__main__')")
+    probe = (
+        "import importlib.metadata as m, runpy, sys; real = m.version; "
+        "m.version = lambda name: '0.0.1' if name == 'ministack' else real(name); "
+        f"sys.argv = ['x']; runpy.run_path({str(ministack.EXTENSIONS)!r}, run_name='__main__')"
+    )
     run = subprocess.run([str(ministack.PYTHON), "-I", "-c", probe], capture_output=True, text=True, timeout=60)
 
     # THEN it does not start, and says what to do
@@ -308,11 +390,13 @@ def test_sdk_error_names_follow_the_java_sdk_exception_classes():
 def test_sesv2_requests_are_built_from_botocore_s_model():
     model = boto3.session.Session().client("sesv2", region_name="us-east-1").meta.service_model
     method, path, query, body = ministack_extensions.sesv2_request(
-        model, "sendEmail", {"FromEmailAddress": SENDER, "Destination": {"ToAddresses": ["a@example.com"]}})
+        model, "sendEmail", {"FromEmailAddress": SENDER, "Destination": {"ToAddresses": ["a@example.com"]}}
+    )
     assert (method, path, query) == ("POST", "/v2/email/outbound-emails", {})
     assert json.loads(body) == {"FromEmailAddress": SENDER, "Destination": {"ToAddresses": ["a@example.com"]}}
     method, path, query, body = ministack_extensions.sesv2_request(
-        model, "getEmailIdentity", {"EmailIdentity": "a b@example.com"})
+        model, "getEmailIdentity", {"EmailIdentity": "a b@example.com"}
+    )
     assert (method, path, body) == ("GET", "/v2/email/identities/a%20b%40example.com", b"")
 
 

@@ -20,18 +20,33 @@ pytestmark = [
 ]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 # A closed network: keep Chromium from reaching out at start.
-HEADLESS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+HEADLESS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture
 def retried_and_partly_failed(observer, faults, recipient):
     """A dual notification whose email is retried once and whose SMS is refused."""
-    faults.add(FaultRule(service="sesv2", operation="SendEmail", error_code="TooManyRequestsException",
-                         status=429, times=1))
-    execution = observer.run({"notification_id": recipient["notification_id"], "delivery_mode": "dual",
-                              "message_content": "hello", "user_phone": "+1-415-555-0100",
-                              "user_email": recipient["user_email"]})
+    faults.add(
+        FaultRule(service="sesv2", operation="SendEmail", error_code="TooManyRequestsException", status=429, times=1)
+    )
+    execution = observer.run(
+        {
+            "notification_id": recipient["notification_id"],
+            "delivery_mode": "dual",
+            "message_content": "hello",
+            "user_phone": "+1-415-555-0100",
+            "user_email": recipient["user_email"],
+        }
+    )
     assert execution.output["status"] == "PARTIALLY_DELIVERED", execution.describe()
     return execution
 
@@ -41,10 +56,10 @@ def test_the_report_marks_path_retries_and_failures(observer, retried_and_partly
     page = render_html(observer.definition_of(execution.arn), execution)
 
     assert page.count("<svg") == 1 and "<script" not in page
-    assert "↻ 2 attempts" in page                          # SendEmail was retried once
+    assert "↻ 2 attempts" in page  # SendEmail was retried once
     for state in ["SendSms", "MarkSmsFailed", "SendEmail", "MarkPartiallyDelivered"]:
         assert f">{state}</text>" in page
-    assert "SNS.InvalidParameterException" in page          # the refused SMS, in the timeline
+    assert "SNS.InvalidParameterException" in page  # the refused SMS, in the timeline
 
 
 def fill_of(page: str, state: str) -> str:
@@ -72,14 +87,25 @@ def test_a_task_that_failed_and_was_caught_is_drawn_as_failed(observer, retried_
 def test_a_task_that_timed_out_and_was_caught_is_drawn_as_failed(emulator, stack, observer):
     # GIVEN a callback Task nobody answers, whose States.Timeout is caught
     queue = emulator.client("sqs").create_queue(QueueName=f"probe-{uuid.uuid4().hex[:8]}")["QueueUrl"]
-    definition = {"StartAt": "Ask", "States": {
-        "Ask": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "TimeoutSeconds": 1,
+    definition = {
+        "StartAt": "Ask",
+        "States": {
+            "Ask": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "TimeoutSeconds": 1,
                 "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
-                "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "GaveUp"}], "End": True},
-        "GaveUp": {"Type": "Pass", "End": True}}}
+                "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "GaveUp"}],
+                "End": True,
+            },
+            "GaveUp": {"Type": "Pass", "End": True},
+        },
+    }
     arn = emulator.client("stepfunctions").create_state_machine(
-        name=f"probe-{uuid.uuid4().hex[:8]}", definition=json.dumps(definition),
-        roleArn="arn:aws:iam::123456789012:role/probe")["stateMachineArn"]
+        name=f"probe-{uuid.uuid4().hex[:8]}",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/probe",
+    )["stateMachineArn"]
     execution = observer.run({}, state_machine_arn=arn)
     assert execution.path == ["Ask", "GaveUp"], execution.describe()
 
@@ -90,8 +116,9 @@ def test_a_task_that_timed_out_and_was_caught_is_drawn_as_failed(emulator, stack
 
 
 def test_a_failed_execution_is_drawn_in_red(observer, recipient):
-    execution = observer.run({"notification_id": recipient["notification_id"], "delivery_mode": "pigeon",
-                              "message_content": "coo"})
+    execution = observer.run(
+        {"notification_id": recipient["notification_id"], "delivery_mode": "pigeon", "message_content": "coo"}
+    )
     page = render_html(observer.definition_of(execution.arn), execution)
     assert "FAILED · InvalidDeliveryMode" in page
     assert "#f8d0d0" in page  # the Fail state's fill
@@ -103,11 +130,20 @@ def test_the_report_renders_in_a_headless_browser(observer, retried_and_partly_f
     page = write_report(observer.definition_of(execution.arn), execution, tmp_path / "report.html")
     profile = ["--user-data-dir=" + str(tmp_path / "profile")]
 
-    dom = subprocess.run([CHROMIUM, *HEADLESS, *profile, "--dump-dom", page.as_uri()],
-                         capture_output=True, text=True, timeout=120, check=True).stdout
+    dom = subprocess.run(
+        [CHROMIUM, *HEADLESS, *profile, "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     screenshot = tmp_path / "report.png"
-    subprocess.run([CHROMIUM, *HEADLESS, *profile, f"--screenshot={screenshot}", "--window-size=1200,1600",
-                    page.as_uri()], capture_output=True, timeout=120, check=True)
+    subprocess.run(
+        [CHROMIUM, *HEADLESS, *profile, f"--screenshot={screenshot}", "--window-size=1200,1600", page.as_uri()],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
 
     assert "<svg" in dom and "MarkPartiallyDelivered" in dom
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

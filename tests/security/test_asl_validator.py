@@ -18,8 +18,9 @@ FIXTURES = ROOT / "tests" / "fixtures"
 
 
 def validate(path: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(tool("ASL_VALIDATOR_BIN")), "--json-path", str(path)], capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [str(tool("ASL_VALIDATOR_BIN")), "--json-path", str(path)], capture_output=True, text=True, timeout=60
+    )
 
 
 @pytest.mark.parametrize("name", TEMPLATES)
@@ -39,11 +40,14 @@ def test_the_validator_rejects_the_seed_order_definition():
     assert "MISSING_TRANSITION_TARGET" in run.stdout + run.stderr and "RefundAndNotify" in run.stdout + run.stderr
 
 
-@pytest.mark.parametrize("defect,finding", [
-    (lambda states: states["SendEmail"].pop("Resource"), "SendEmail"),
-    (lambda states: states["DecideOutcome"].update(Type="Decide"), "DecideOutcome"),
-    (lambda states: states["RecordRequest"]["Retry"][1].update(MaxAttempts="three"), "RecordRequest"),
-])
+@pytest.mark.parametrize(
+    "defect,finding",
+    [
+        (lambda states: states["SendEmail"].pop("Resource"), "SendEmail"),
+        (lambda states: states["DecideOutcome"].update(Type="Decide"), "DecideOutcome"),
+        (lambda states: states["RecordRequest"]["Retry"][1].update(MaxAttempts="three"), "RecordRequest"),
+    ],
+)
 def test_the_validator_rejects_a_defect_planted_in_a_good_definition(tmp_path, deployment, defect, finding):
     definition = copy.deepcopy(deployment.definitions["notification"])
     defect({name: state for _, name, state, _ in iter_states(definition)})

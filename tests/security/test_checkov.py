@@ -21,20 +21,42 @@ def test_checkov_finds_no_failed_check():
     checkov = tool("CHECKOV_BIN")
     # build/ holds deployments' working directories: links to the same module, and an
     # emulator override with test credentials that is never part of the product.
-    run = subprocess.run([str(checkov), "-d", ".", "--framework", "terraform", "--skip-download", "--quiet",
-                          "--skip-path", "build", "--skip-path", "node_modules", "-o", "json"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [
+            str(checkov),
+            "-d",
+            ".",
+            "--framework",
+            "terraform",
+            "--skip-download",
+            "--quiet",
+            "--skip-path",
+            "build",
+            "--skip-path",
+            "node_modules",
+            "-o",
+            "json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     report = json.loads(run.stdout)
     reports = report if isinstance(report, list) else [report]
     [terraform] = [r for r in reports if r.get("check_type") == "terraform"]
     summary = terraform["summary"]
-    failed = [f"{c['check_id']} {c['resource']} ({c['file_path']}:{c['file_line_range'][0]}): {c['check_name']}"
-              for c in terraform["results"].get("failed_checks", [])]
+    failed = [
+        f"{c['check_id']} {c['resource']} ({c['file_path']}:{c['file_line_range'][0]}): {c['check_name']}"
+        for c in terraform["results"].get("failed_checks", [])
+    ]
     assert summary["failed"] == 0 and run.returncode == 0, "\n".join(failed) or run.stderr
     assert summary["parsing_errors"] == 0
     assert summary["resource_count"] > 0 and summary["passed"] > 0, summary  # it really scanned the stack
-    print(f"checkov {summary['checkov_version']}: {summary['passed']} passed, {summary['failed']} failed, "
-          f"{summary['skipped']} skipped (inline, with reasons), {summary['resource_count']} resources")
+    print(
+        f"checkov {summary['checkov_version']}: {summary['passed']} passed, {summary['failed']} failed, "
+        f"{summary['skipped']} skipped (inline, with reasons), {summary['resource_count']} resources"
+    )
 
 
 def test_every_checkov_skip_is_inline_and_gives_its_reason():

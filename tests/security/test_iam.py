@@ -20,7 +20,13 @@ import pytest
 
 from harness.definition_rules import iter_states
 from harness.iam_derivation import (
-    WILDCARD_ONLY, Account, Underivable, compare, configuration_needs, definition_needs, policy_statements,
+    WILDCARD_ONLY,
+    Account,
+    Underivable,
+    compare,
+    configuration_needs,
+    definition_needs,
+    policy_statements,
 )
 from harness.tfrun import plan_resources
 from tests.support import TEMPLATES, resource, resources_of_type, role_statements
@@ -66,8 +72,11 @@ def encryption(plan: dict) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def account(deployment, stack) -> Account:
-    return Account(region=deployment.variables["region"], account_id=stack.notification_state_machine_arn.split(":")[4],
-                   encryption=encryption(deployment.plan))
+    return Account(
+        region=deployment.variables["region"],
+        account_id=stack.notification_state_machine_arn.split(":")[4],
+        encryption=encryption(deployment.plan),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -102,8 +111,15 @@ def test_an_express_deployment_would_grant_what_express_logging_needs(deployment
     """The one variable whose value changes what a role needs: a plan (not applied) of
     state_machine_type = EXPRESS against the deployed state."""
     plan_file = deployment.workspace.workdir / "express.tfplan"
-    deployment.workspace.run("plan", "-input=false", "-no-color", "-refresh=false", f"-out={plan_file}",
-                             *deployment.workspace.var_args, "-var=state_machine_type=EXPRESS")
+    deployment.workspace.run(
+        "plan",
+        "-input=false",
+        "-no-color",
+        "-refresh=false",
+        f"-out={plan_file}",
+        *deployment.workspace.var_args,
+        "-var=state_machine_type=EXPRESS",
+    )
     plan = json.loads(deployment.workspace.run("show", "-json", str(plan_file)).stdout)
     address = "module.notification_workflow.aws_sfn_state_machine.this"
     deployed = resource(deployment.plan, address)
@@ -117,18 +133,24 @@ def test_an_express_deployment_would_grant_what_express_logging_needs(deployment
 
     assert comparison.clean, comparison.report()
     log_group = planned["logging_configuration"][0]["log_destination"]
-    assert {"sid": "WriteExecutionLogs", "actions": ["logs:CreateLogStream", "logs:PutLogEvents"],
-            "resources": [log_group], "conditions": []} in [
-        {**s, "actions": sorted(s["actions"])} for s in workflow.statements]
+    assert {
+        "sid": "WriteExecutionLogs",
+        "actions": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "resources": [log_group],
+        "conditions": [],
+    } in [{**s, "actions": sorted(s["actions"])} for s in workflow.statements]
 
 
 @pytest.mark.parametrize("name", TEMPLATES)
 def test_the_only_wildcard_resources_are_those_aws_offers_nothing_narrower_for(workflows, name):
     statements = workflows[name].statements
-    wildcards = {(action, bool(s["conditions"])) for s in statements if "*" in s["resources"] for action in s["actions"]}
+    wildcards = {
+        (action, bool(s["conditions"])) for s in statements if "*" in s["resources"] for action in s["actions"]
+    }
     # cloudwatch:PutMetricData only with its namespace condition; the rest take no resource narrower than "*"
-    allowed = {("cloudwatch:PutMetricData", True)} | {(action, False) for action in WILDCARD_ONLY
-                                                     if action != "cloudwatch:PutMetricData"}
+    allowed = {("cloudwatch:PutMetricData", True)} | {
+        (action, False) for action in WILDCARD_ONLY if action != "cloudwatch:PutMetricData"
+    }
     assert wildcards
     assert wildcards <= allowed, wildcards - allowed
 
@@ -137,11 +159,11 @@ def test_a_planted_gap_or_excess_is_reported(workflows, account):
     workflow = workflows["notification"]
     statements = copy.deepcopy(workflow.statements)
     by_sid = {s["sid"]: s for s in statements}
-    by_sid["RecordStatus"]["actions"] = ["dynamodb:PutItem"]                       # UpdateItem dropped
-    by_sid["PublishOutcomeEvents"]["resources"] = ["*"]                            # topic widened
-    by_sid["SendEmail"]["actions"].append("ses:SendRawEmail")                      # never called
-    by_sid["PutOutcomeMetric"]["conditions"] = []                                  # namespace unbounded
-    by_sid["SendTraces"]["actions"].remove("xray:PutTraceSegments")                # a module statement cut short
+    by_sid["RecordStatus"]["actions"] = ["dynamodb:PutItem"]  # UpdateItem dropped
+    by_sid["PublishOutcomeEvents"]["resources"] = ["*"]  # topic widened
+    by_sid["SendEmail"]["actions"].append("ses:SendRawEmail")  # never called
+    by_sid["PutOutcomeMetric"]["conditions"] = []  # namespace unbounded
+    by_sid["SendTraces"]["actions"].remove("xray:PutTraceSegments")  # a module statement cut short
 
     report = compare(workflow.needs(account), statements).report()
 
@@ -156,44 +178,80 @@ def test_a_planted_gap_or_excess_is_reported(workflows, account):
 
 
 def test_policy_documents_are_read_statement_by_statement():
-    document = {"Version": "2012-10-17", "Statement": [
-        {"Sid": "A", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": ["arn:q1", "arn:q2"]},
-        {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": "arn:k",
-         "Condition": {"StringEquals": {"kms:ViaService": "sqs.us-east-1.amazonaws.com"}}},
-    ]}
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "A", "Effect": "Allow", "Action": "sqs:SendMessage", "Resource": ["arn:q1", "arn:q2"]},
+            {
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt"],
+                "Resource": "arn:k",
+                "Condition": {"StringEquals": {"kms:ViaService": "sqs.us-east-1.amazonaws.com"}},
+            },
+        ],
+    }
 
     assert policy_statements(json.dumps(document)) == [
         {"sid": "A", "actions": ["sqs:SendMessage"], "resources": ["arn:q1", "arn:q2"], "conditions": []},
-        {"sid": None, "actions": ["kms:Decrypt"], "resources": ["arn:k"], "conditions": [
-            {"test": "StringEquals", "variable": "kms:ViaService", "values": ["sqs.us-east-1.amazonaws.com"]}]},
+        {
+            "sid": None,
+            "actions": ["kms:Decrypt"],
+            "resources": ["arn:k"],
+            "conditions": [
+                {"test": "StringEquals", "variable": "kms:ViaService", "values": ["sqs.us-east-1.amazonaws.com"]}
+            ],
+        },
     ]
 
 
-@pytest.mark.parametrize("statement", [
-    {"Effect": "Deny", "Action": "s3:*", "Resource": "*"},
-    {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"},
-    {"Effect": "Allow", "Action": "s3:GetObject", "NotResource": "arn:aws:s3:::private/*"},
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        {"Effect": "Deny", "Action": "s3:*", "Resource": "*"},
+        {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"},
+        {"Effect": "Allow", "Action": "s3:GetObject", "NotResource": "arn:aws:s3:::private/*"},
+    ],
+)
 def test_a_statement_the_comparison_cannot_judge_is_refused(statement):
     with pytest.raises(ValueError, match="only Allow statements"):
         policy_statements({"Statement": [statement]})
 
 
 def test_the_derivation_follows_each_integration():
-    account = Account(region="us-east-1", account_id=ACCOUNT_ID,
-                      encryption={f"arn:aws:sqs:us-east-1:{ACCOUNT_ID}:q": "arn:aws:kms:us-east-1:1:key/k"})
-    definition = {"StartAt": "A", "States": {
-        "A": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-              "Parameters": {"QueueUrl": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT_ID}/q", "MessageBody.$": "$"},
-              "Next": "B"},
-        "B": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
-              "Parameters": {"FunctionName": "worker"}, "Next": "C"},
-        "C": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution",
-              "Parameters": {"StateMachineArn": f"arn:aws:states:us-east-1:{ACCOUNT_ID}:stateMachine:child"},
-              "Next": "D"},
-        "D": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:deleteItem",
-              "Parameters": {"TableName": "t", "Key": {}}, "End": True},
-    }}
+    account = Account(
+        region="us-east-1",
+        account_id=ACCOUNT_ID,
+        encryption={f"arn:aws:sqs:us-east-1:{ACCOUNT_ID}:q": "arn:aws:kms:us-east-1:1:key/k"},
+    )
+    definition = {
+        "StartAt": "A",
+        "States": {
+            "A": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"QueueUrl": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT_ID}/q", "MessageBody.$": "$"},
+                "Next": "B",
+            },
+            "B": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "worker"},
+                "Next": "C",
+            },
+            "C": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::states:startExecution",
+                "Parameters": {"StateMachineArn": f"arn:aws:states:us-east-1:{ACCOUNT_ID}:stateMachine:child"},
+                "Next": "D",
+            },
+            "D": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::dynamodb:deleteItem",
+                "Parameters": {"TableName": "t", "Key": {}},
+                "End": True,
+            },
+        },
+    }
 
     derived = {str(n.permission) for n in definition_needs(definition, account)}
 
@@ -209,12 +267,21 @@ def test_the_derivation_follows_each_integration():
     }
 
 
-@pytest.mark.parametrize("task,problem", [
-    ({"Resource": "arn:aws:states:::dynamodb:putItem", "Parameters": {"TableName.$": "$.table"}}, "run time"),
-    ({"Resource": "arn:aws:states:::sns:publish", "Parameters": {"TopicArn.$": "$.topic", "Message": "m"}}, "run time"),
-    ({"Resource": "arn:aws:states:::aws-sdk:s3:getObject", "Parameters": {"Bucket": "b", "Key": "k"}}, "does not know"),
-    ({"Resource": "arn:aws:states:::ses:sendEmail", "Parameters": {}}, "does not know"),
-])
+@pytest.mark.parametrize(
+    "task,problem",
+    [
+        ({"Resource": "arn:aws:states:::dynamodb:putItem", "Parameters": {"TableName.$": "$.table"}}, "run time"),
+        (
+            {"Resource": "arn:aws:states:::sns:publish", "Parameters": {"TopicArn.$": "$.topic", "Message": "m"}},
+            "run time",
+        ),
+        (
+            {"Resource": "arn:aws:states:::aws-sdk:s3:getObject", "Parameters": {"Bucket": "b", "Key": "k"}},
+            "does not know",
+        ),
+        ({"Resource": "arn:aws:states:::ses:sendEmail", "Parameters": {}}, "does not know"),
+    ],
+)
 def test_what_cannot_be_derived_is_refused_not_guessed(task, problem):
     definition = {"StartAt": "T", "States": {"T": {"Type": "Task", "End": True, **task}}}
     with pytest.raises(Underivable, match=problem):

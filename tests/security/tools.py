@@ -13,10 +13,14 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent.parent
 TOOLS = {
     # environment variable -> (default location, how to install)
-    "CHECKOV_BIN": (ROOT / ".tools" / "checkov" / "bin" / "checkov",
-                    "make tools (Checkov 3.3.30 in its own virtualenv, from requirements-tools.txt)"),
-    "ASL_VALIDATOR_BIN": (ROOT / "node_modules" / ".bin" / "asl-validator",
-                          "make tools (npm ci: asl-validator from package-lock.json)"),
+    "CHECKOV_BIN": (
+        ROOT / ".tools" / "checkov" / "bin" / "checkov",
+        "make tools (Checkov 3.3.30 in its own virtualenv, from requirements-tools.txt)",
+    ),
+    "ASL_VALIDATOR_BIN": (
+        ROOT / "node_modules" / ".bin" / "asl-validator",
+        "make tools (npm ci: asl-validator from package-lock.json)",
+    ),
 }
 
 

@@ -28,8 +28,9 @@ COLOUR = re.compile(r"\x1b\[[0-9;]*m")  # `terraform console` has no -no-color
 def terraform(workdir: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     """terraform in `workdir`, with the CLI configuration a deployment would use."""
     env = {**os.environ, **Workspace(workdir, None).env}
-    return subprocess.run([terraform_binary(), *args], cwd=workdir, env=env, input=stdin, capture_output=True,
-                          text=True, timeout=600)
+    return subprocess.run(
+        [terraform_binary(), *args], cwd=workdir, env=env, input=stdin, capture_output=True, text=True, timeout=600
+    )
 
 
 def validate(workdir: Path) -> dict:
@@ -65,9 +66,16 @@ def plant(configuration: Path, file: str, old: str, new: str) -> None:
 
 # terraform fmt ---------------------------------------------------------------------------------------
 
+
 def fmt_check(directory: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([terraform_binary(), "fmt", "-check", "-recursive", "-diff", "-no-color"], cwd=directory,
-                          capture_output=True, text=True, timeout=120, env={**os.environ, "CHECKPOINT_DISABLE": "1"})
+    return subprocess.run(
+        [terraform_binary(), "fmt", "-check", "-recursive", "-diff", "-no-color"],
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "CHECKPOINT_DISABLE": "1"},
+    )
 
 
 def test_terraform_fmt_finds_nothing_to_change():
@@ -86,6 +94,7 @@ def test_terraform_fmt_reports_a_misformatted_file(tmp_path):
 
 # terraform validate ----------------------------------------------------------------------------------
 
+
 def test_terraform_validate_accepts_the_root_module(initialised):
     result = validate(initialised)
     assert result["valid"] and result["error_count"] == 0, json.dumps(result["diagnostics"], indent=2)
@@ -93,28 +102,62 @@ def test_terraform_validate_accepts_the_root_module(initialised):
 
 
 PLANTED = [
-    pytest.param("modules/approval_queue/main.tf",
-                 "  visibility_timeout_seconds        = var.visibility_timeout_seconds\n",
-                 "  visibility_timeout_seconds        = var.visibility_timeout_seconds\n  not_an_argument = 1\n",
-                 'An argument named "not_an_argument" is not expected here', id="wrong-argument-name"),
-    pytest.param("modules/approval_queue/main.tf",
-                 "  kms_data_key_reuse_period_seconds = 300\n\n  redrive_policy",
-                 "  kms_data_key_reuse_period_seconds = 30\n\n  redrive_policy",
-                 "expected kms_data_key_reuse_period_seconds to be in the range (60 - 86400), got 30",
-                 id="value-the-provider-refuses"),
-    pytest.param("modules/table/main.tf", "  point_in_time_recovery {", "  point_in_time_restore {",
-                 'Blocks of type "point_in_time_restore" are not expected here', id="wrong-block-name"),
-    pytest.param("modules/state_machine/main.tf", "  role_arn   = aws_iam_role.this.arn\n", "",
-                 'The argument "role_arn" is required', id="required-argument-dropped"),
-    pytest.param("modules/kms_key/outputs.tf", "aws_kms_key.this.arn", "aws_kms_key.this.arnn",
-                 'named "arnn"', id="wrong-attribute-reference"),
-    pytest.param("main.tf", "kms_key_arn         = module.kms_key.arn", "kms_key_arn         = var.kms_key",
-                 'An input variable with the name "kms_key" has not been declared', id="undeclared-variable"),
-    pytest.param("main.tf", "module.status_table.arn", "module.status_table.table_arn",
-                 'does not have an attribute named "table_arn"', id="missing-module-output"),
-    pytest.param("main.tf", "  deletion_protection = var.deletion_protection\n",
-                 "  deletion_protection = var.deletion_protection\n  read_capacity       = 5\n",
-                 'An argument named "read_capacity" is not expected here', id="unknown-module-argument"),
+    pytest.param(
+        "modules/approval_queue/main.tf",
+        "  visibility_timeout_seconds        = var.visibility_timeout_seconds\n",
+        "  visibility_timeout_seconds        = var.visibility_timeout_seconds\n  not_an_argument = 1\n",
+        'An argument named "not_an_argument" is not expected here',
+        id="wrong-argument-name",
+    ),
+    pytest.param(
+        "modules/approval_queue/main.tf",
+        "  kms_data_key_reuse_period_seconds = 300\n\n  redrive_policy",
+        "  kms_data_key_reuse_period_seconds = 30\n\n  redrive_policy",
+        "expected kms_data_key_reuse_period_seconds to be in the range (60 - 86400), got 30",
+        id="value-the-provider-refuses",
+    ),
+    pytest.param(
+        "modules/table/main.tf",
+        "  point_in_time_recovery {",
+        "  point_in_time_restore {",
+        'Blocks of type "point_in_time_restore" are not expected here',
+        id="wrong-block-name",
+    ),
+    pytest.param(
+        "modules/state_machine/main.tf",
+        "  role_arn   = aws_iam_role.this.arn\n",
+        "",
+        'The argument "role_arn" is required',
+        id="required-argument-dropped",
+    ),
+    pytest.param(
+        "modules/kms_key/outputs.tf",
+        "aws_kms_key.this.arn",
+        "aws_kms_key.this.arnn",
+        'named "arnn"',
+        id="wrong-attribute-reference",
+    ),
+    pytest.param(
+        "main.tf",
+        "kms_key_arn         = module.kms_key.arn",
+        "kms_key_arn         = var.kms_key",
+        'An input variable with the name "kms_key" has not been declared',
+        id="undeclared-variable",
+    ),
+    pytest.param(
+        "main.tf",
+        "module.status_table.arn",
+        "module.status_table.table_arn",
+        'does not have an attribute named "table_arn"',
+        id="missing-module-output",
+    ),
+    pytest.param(
+        "main.tf",
+        "  deletion_protection = var.deletion_protection\n",
+        "  deletion_protection = var.deletion_protection\n  read_capacity       = 5\n",
+        'An argument named "read_capacity" is not expected here',
+        id="unknown-module-argument",
+    ),
 ]
 
 
@@ -124,13 +167,17 @@ def test_terraform_validate_rejects_a_planted_mistake(configuration, file, old, 
 
     result = validate(configuration)
 
-    found = [d for d in result["diagnostics"] if d["severity"] == "error"
-             and expected in f"{d['summary']} {d.get('detail', '')}"]
+    found = [
+        d
+        for d in result["diagnostics"]
+        if d["severity"] == "error" and expected in f"{d['summary']} {d.get('detail', '')}"
+    ]
     assert not result["valid"] and found, json.dumps(result["diagnostics"], indent=2)
     assert {d["range"]["filename"] for d in found} == {file}
 
 
 # The example variable file ---------------------------------------------------------------------------
+
 
 def console_with(workdir: Path, var_file: Path) -> tuple[int, str]:
     """Terraform reads the variable file (every variable's validation runs) and evaluates

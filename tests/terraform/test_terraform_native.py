@@ -54,8 +54,13 @@ def why_not_runnable() -> str | None:
     binary = terraform_binary()
     if binary is None:
         return "no terraform binary on PATH (or $TERRAFORM)"
-    run = subprocess.run([binary, "version", "-json"], capture_output=True, text=True, timeout=60,
-                         env={**os.environ, "CHECKPOINT_DISABLE": "1"})
+    run = subprocess.run(
+        [binary, "version", "-json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "CHECKPOINT_DISABLE": "1"},
+    )
     version = json.loads(run.stdout)["terraform_version"] if run.returncode == 0 else "unknown"
     if tuple(int(part) for part in re.findall(r"\d+", version)[:2]) < MINIMUM_VERSION:
         return f"terraform {version}: the .tftest.hcl files need Terraform >= {'.'.join(map(str, MINIMUM_VERSION))}"
@@ -122,8 +127,13 @@ def terraform_test(target: str, env: dict[str, str], packages: Path, base: Path)
     binary = terraform_binary()
     commands = [
         [binary, "init", "-backend=false", "-input=false", "-no-color"],
-        [binary, "test", "-no-color", *([f"-test-directory={ROOT_TESTS}"] if target == "root" else []),
-         *variables(target, packages)],
+        [
+            binary,
+            "test",
+            "-no-color",
+            *([f"-test-directory={ROOT_TESTS}"] if target == "root" else []),
+            *variables(target, packages),
+        ],
     ]
     output = []
     for command in commands:
@@ -135,8 +145,10 @@ def terraform_test(target: str, env: dict[str, str], packages: Path, base: Path)
         output.append(f"$ terraform {' '.join(command[1:])}  (in {workdir})\n{run.stdout}{run.stderr}")
         if run.returncode != 0:
             if command[1] == "init" and "could not connect to registry" in run.stdout + run.stderr:
-                output.append("The AWS provider could not be installed: set TF_PROVIDER_MIRROR to a filesystem mirror "
-                              "of hashicorp/aws (as .ci/run does where there is one), or allow the registry.")
+                output.append(
+                    "The AWS provider could not be installed: set TF_PROVIDER_MIRROR to a filesystem mirror "
+                    "of hashicorp/aws (as .ci/run does where there is one), or allow the registry."
+                )
             return False, "\n".join(output)
     return True, "\n".join(output)
 
@@ -144,17 +156,21 @@ def terraform_test(target: str, env: dict[str, str], packages: Path, base: Path)
 @pytest.fixture(scope="module")
 def terraform_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     """Every selected target's `terraform test`, started together, WORKERS at a time."""
-    selected = {item.callspec.params["target"] for item in request.session.items
-                if getattr(item, "module", None) is sys.modules[__name__]
-                and getattr(item, "originalname", None) == "test_terraform_test_passes"}
+    selected = {
+        item.callspec.params["target"]
+        for item in request.session.items
+        if getattr(item, "module", None) is sys.modules[__name__]
+        and getattr(item, "originalname", None) == "test_terraform_test_passes"
+    }
     WORK.mkdir(parents=True, exist_ok=True)
     packages = WORK / "lambdas"
     build_packages(packages)
     env = environment()
     base = tmp_path_factory.mktemp("terraform-test")
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        futures = {target: pool.submit(terraform_test, target, env, packages, base)
-                   for target in TARGETS if target in selected}
+        futures = {
+            target: pool.submit(terraform_test, target, env, packages, base) for target in TARGETS if target in selected
+        }
         yield futures
 
 
@@ -199,5 +215,6 @@ def test_the_configuration_has_terraform_tests(target: str):
 def test_every_variable_validation_has_a_run_expecting_it_to_fail(target: str):
     missing = validated_variables(target) - expected_failures(target)
 
-    assert not missing, (f"{target}: no run lists these validated variables in expect_failures: "
-                         f"{', '.join(sorted(missing))}")
+    assert not missing, (
+        f"{target}: no run lists these validated variables in expect_failures: {', '.join(sorted(missing))}"
+    )

@@ -47,14 +47,13 @@ def with_broken_definition(workdir: Path, scratch: Path) -> Workspace:
     order = broken / "definitions" / "order.asl.json"
     text = order.read_text()
     first_next = text.index('"Next": "') + len('"Next": "')
-    order.write_text(text[:first_next] + "NoSuchState" + text[text.index('"', first_next):])
+    order.write_text(text[:first_next] + "NoSuchState" + text[text.index('"', first_next) :])
     return Workspace(broken, None, var_file=None)
 
 
 def test_apply_plan_refuse_destroy_and_nothing_left(emulator, tmp_path):
     # GIVEN a stack of its own applied to the session's emulator
-    deployed = deploy(tmp_path / "terraform", emulator.endpoint_url, var_file=TEST_VARIABLES_FILE,
-                      variables=VARIABLES)
+    deployed = deploy(tmp_path / "terraform", emulator.endpoint_url, var_file=TEST_VARIABLES_FILE, variables=VARIABLES)
     try:
         resources = deployed.workspace.state_resources()
         assert len(resources) > 40, resources

@@ -32,7 +32,11 @@ def test_resources_are_named_as_local_names_says(deployment: Deployment, stack: 
     assert stack.events_topic_arn.endswith(f":{names['events_topic']}")
     assert stack.approval_queue_url.endswith(f"/{names['approval_queue']}")
     assert (stack.status_table_name, stack.orders_table_name, stack.stock_table_name, stack.payments_table_name) == (
-        names["status_table"], names["orders_table"], names["stock_table"], names["payments_table"])
+        names["status_table"],
+        names["orders_table"],
+        names["stock_table"],
+        names["payments_table"],
+    )
 
 
 @pytest.mark.parametrize("name", TEMPLATES)
@@ -49,9 +53,14 @@ def test_the_service_holds_the_state_machine_terraform_planned(deployment: Deplo
 def test_the_terraform_deployed_stack_delivers_records_and_rejects(observer: Observer, recipient: dict):
     # GIVEN the stack as `terraform apply` built it
     # WHEN a dual request runs
-    request = {"notification_id": recipient["notification_id"], "delivery_mode": "dual",
-               "message_content": "Terraform-deployed", "subject": "Tier check",
-               "user_phone": recipient["user_phone"], "user_email": recipient["user_email"]}
+    request = {
+        "notification_id": recipient["notification_id"],
+        "delivery_mode": "dual",
+        "message_content": "Terraform-deployed",
+        "subject": "Tier check",
+        "user_phone": recipient["user_phone"],
+        "user_email": recipient["user_email"],
+    }
     execution = observer.run(request, timeout=120)
 
     # THEN both channels delivered, and the record and the event say so
@@ -63,8 +72,10 @@ def test_the_terraform_deployed_stack_delivers_records_and_rejects(observer: Obs
     assert observer.wait_for_outcome_event(recipient["notification_id"], timeout=60)["status"] == "DELIVERED"
 
     # AND a request with an unknown mode fails before anything is recorded
-    rejected = observer.run({"notification_id": f"{recipient['notification_id']}-bad", "delivery_mode": "fax",
-                             "message_content": "x"}, timeout=120)
+    rejected = observer.run(
+        {"notification_id": f"{recipient['notification_id']}-bad", "delivery_mode": "fax", "message_content": "x"},
+        timeout=120,
+    )
     assert rejected.status == "FAILED" and rejected.error == "InvalidDeliveryMode", rejected.describe()
     assert observer.record(f"{recipient['notification_id']}-bad") is None
 

@@ -8,20 +8,31 @@ import importlib
 import os
 import sys
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import boto3
 from moto import mock_aws
 
 SOURCE = Path(__file__).resolve().parents[2] / "lambdas" / "orders"
-HANDLERS = ("validate_order", "check_fraud", "reserve_inventory", "release_inventory", "charge_payment",
-            "refund_payment")
+HANDLERS = (
+    "validate_order",
+    "check_fraud",
+    "reserve_inventory",
+    "release_inventory",
+    "charge_payment",
+    "refund_payment",
+)
 TABLE_KEYS = {"STOCK_TABLE": "sku", "ORDERS_TABLE": "order_id", "PAYMENTS_TABLE": "order_id"}
 # Transaction items are authorised as the single-item action they perform.
-TRANSACT_ACTIONS = {"Update": "dynamodb:UpdateItem", "Put": "dynamodb:PutItem", "Delete": "dynamodb:DeleteItem",
-                    "ConditionCheck": "dynamodb:ConditionCheckItem"}
+TRANSACT_ACTIONS = {
+    "Update": "dynamodb:UpdateItem",
+    "Put": "dynamodb:PutItem",
+    "Delete": "dynamodb:DeleteItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+}
 
 
 def handler_module(name: str):
@@ -47,9 +58,12 @@ class Tables:
         suffix = uuid.uuid4().hex[:8]
         self.names = {env: f"unit-{env.lower().replace('_table', '')}-{suffix}" for env in TABLE_KEYS}
         for env, key in TABLE_KEYS.items():
-            client.create_table(TableName=self.names[env], BillingMode="PAY_PER_REQUEST",
-                                KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-                                AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}])
+            client.create_table(
+                TableName=self.names[env],
+                BillingMode="PAY_PER_REQUEST",
+                KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+            )
         self.calls: list[tuple[str, str]] = []  # (IAM action, environment variable naming the table)
         client.meta.events.register("provide-client-params.dynamodb.*", self._record)
 
@@ -57,7 +71,7 @@ class Tables:
         by_name = {name: env for env, name in self.names.items()}
         if model.name == "TransactWriteItems":
             for item in params["TransactItems"]:
-                (kind, operation), = item.items()
+                ((kind, operation),) = item.items()
                 self.calls.append((TRANSACT_ACTIONS[kind], by_name.get(operation["TableName"], "?")))
         elif "TableName" in params:
             self.calls.append((f"dynamodb:{model.name}", by_name.get(params["TableName"], "?")))
@@ -100,8 +114,9 @@ def mocked_tables() -> Iterator[Tables]:
     mock = mock_aws()
     mock.start(reset=False)
     try:
-        client = boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="testing",
-                              aws_secret_access_key="testing")
+        client = boto3.client(
+            "dynamodb", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+        )
         tables = Tables(client)
         try:
             yield tables

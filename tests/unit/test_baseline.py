@@ -19,14 +19,21 @@ from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
 
 SOURCE = Path(__file__).resolve().parents[2] / "lambdas" / "baseline"
-REQUEST = {"delivery_mode": "dual", "message_content": "Your parcel has left.", "user_phone": "+14155550100",
-           "user_email": "ada@example.com"}
+REQUEST = {
+    "delivery_mode": "dual",
+    "message_content": "Your parcel has left.",
+    "user_phone": "+14155550100",
+    "user_email": "ada@example.com",
+}
 QUEUED = {"statusCode": 202, "body": json.dumps({"status": "Notification request queued"})}
 
 
 # What Lambda's runtime gives a function, as far as its module-scope clients need it.
-RUNTIME_ENVIRONMENT = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
-                       "AWS_SECRET_ACCESS_KEY": "testing"}
+RUNTIME_ENVIRONMENT = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+}
 
 
 def baseline_module(name: str):
@@ -60,8 +67,11 @@ def lambda_stub():
 
 
 def expect_event_invoke(stub: Stubber, function: str, payload: dict) -> None:
-    stub.add_response("invoke", {"StatusCode": 202},
-                      {"FunctionName": function, "InvocationType": "Event", "Payload": json.dumps(payload)})
+    stub.add_response(
+        "invoke",
+        {"StatusCode": 202},
+        {"FunctionName": function, "InvocationType": "Event", "Payload": json.dumps(payload)},
+    )
 
 
 def api_event(body) -> dict:
@@ -70,11 +80,15 @@ def api_event(body) -> dict:
 
 # The coordinator ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("mode,workers", [
-    ("dual", ["sms-sender", "email-dispatcher"]),
-    ("text", ["sms-sender"]),
-    ("mail", ["email-dispatcher"]),
-])
+
+@pytest.mark.parametrize(
+    "mode,workers",
+    [
+        ("dual", ["sms-sender", "email-dispatcher"]),
+        ("text", ["sms-sender"]),
+        ("mail", ["email-dispatcher"]),
+    ],
+)
 def test_each_mode_fires_its_hard_coded_workers_fire_and_forget(lambda_stub, mode, workers):
     request = {**REQUEST, "delivery_mode": mode}
     for worker in workers:
@@ -85,8 +99,9 @@ def test_each_mode_fires_its_hard_coded_workers_fire_and_forget(lambda_stub, mod
 
 def test_an_sns_event_carries_the_request_in_its_message(lambda_stub):
     expect_event_invoke(lambda_stub, "sms-sender", {**REQUEST, "delivery_mode": "text"})
-    event = {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": json.dumps({**REQUEST,
-                                                                                   "delivery_mode": "text"})}}]}
+    event = {
+        "Records": [{"EventSource": "aws:sns", "Sns": {"Message": json.dumps({**REQUEST, "delivery_mode": "text"})}}]
+    }
 
     assert coordinator.handler(event, None) == QUEUED
 
@@ -116,16 +131,19 @@ def test_an_unknown_or_missing_mode_is_refused_and_nothing_is_invoked(lambda_stu
 
 @pytest.mark.parametrize("event", [api_event("{not json"), {"Records": [{"Sns": {}}]}])
 def test_a_malformed_event_is_refused(lambda_stub, event):
-    assert coordinator.handler(event, None) == {"statusCode": 400,
-                                                "body": json.dumps({"error": "Malformed request payload"})}
+    assert coordinator.handler(event, None) == {
+        "statusCode": 400,
+        "body": json.dumps({"error": "Malformed request payload"}),
+    }
 
 
-@pytest.mark.parametrize("event", [api_event("[1, 2]"), {"Records": []}],
-                         ids=["body-not-an-object", "no-records"])
+@pytest.mark.parametrize("event", [api_event("[1, 2]"), {"Records": []}], ids=["body-not-an-object", "no-records"])
 def test_any_other_error_is_a_server_failure(lambda_stub, event):
     # Only JSONDecodeError and KeyError count as malformed: AttributeError, IndexError... are 500s.
     assert coordinator.handler(event, None) == {
-        "statusCode": 500, "body": json.dumps({"error": "Server-side processing failure"})}
+        "statusCode": 500,
+        "body": json.dumps({"error": "Server-side processing failure"}),
+    }
 
 
 def test_an_event_without_a_body_has_no_mode(lambda_stub):
@@ -133,6 +151,7 @@ def test_an_event_without_a_body_has_no_mode(lambda_stub):
 
 
 # The workers ----------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def aws():
@@ -170,15 +189,15 @@ def test_the_email_dispatcher_sends_with_sesv2_from_its_sender(aws, monkeypatch)
     email_dispatcher.sesv2.create_email_identity(EmailIdentity=sender)
     monkeypatch.setattr(email_dispatcher, "SENDER", sender)
     calls = []
-    email_dispatcher.sesv2.meta.events.register("provide-client-params.sesv2.*",
-                                                lambda model, **_: calls.append(model.name))
+    email_dispatcher.sesv2.meta.events.register(
+        "provide-client-params.sesv2.*", lambda model, **_: calls.append(model.name)
+    )
 
     result = email_dispatcher.handler(REQUEST | {"user_email": "grace@example.com"}, None)
 
     # The same API as the workflow's SendEmail state (aws-sdk:sesv2:sendEmail): one fault rule hits both.
     assert calls == ["SendEmail"]
-    [message] = [m for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
-                 if m.id == result["MessageId"]]
+    [message] = [m for m in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages if m.id == result["MessageId"]]
     assert (message.source, message.destinations["ToAddresses"]) == (sender, ["grace@example.com"])
     assert (message.subject, message.body) == ("Your Requested Notification", REQUEST["message_content"])
 

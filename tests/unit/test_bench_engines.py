@@ -9,12 +9,16 @@ from harness.bench import engines as engine_bench
 from harness.bench.measure import Latency
 
 FIGURES = {
-    "embedded": {"text": {"p50_ms": 76.0, "p95_ms": 84.0, "throughput": {"1": 13.6, "10": 19.5, "50": 17.1}},
-                 "order": {"p50_ms": 637.0, "p95_ms": 667.0, "throughput": {"1": 1.5, "10": 5.7, "50": 6.6}},
-                 "apply_s": 61.0},
-    "ministack": {"text": {"p50_ms": 166.0, "p95_ms": 170.0, "throughput": {"1": 5.9, "10": 44.1, "50": 119.3}},
-                  "order": {"p50_ms": 360.0, "p95_ms": 366.0, "throughput": {"1": 2.7, "10": 6.1, "50": 9.5}},
-                  "apply_s": 70.0},
+    "embedded": {
+        "text": {"p50_ms": 76.0, "p95_ms": 84.0, "throughput": {"1": 13.6, "10": 19.5, "50": 17.1}},
+        "order": {"p50_ms": 637.0, "p95_ms": 667.0, "throughput": {"1": 1.5, "10": 5.7, "50": 6.6}},
+        "apply_s": 61.0,
+    },
+    "ministack": {
+        "text": {"p50_ms": 166.0, "p95_ms": 170.0, "throughput": {"1": 5.9, "10": 44.1, "50": 119.3}},
+        "order": {"p50_ms": 360.0, "p95_ms": 366.0, "throughput": {"1": 2.7, "10": 6.1, "50": 9.5}},
+        "apply_s": 70.0,
+    },
 }
 
 

@@ -16,8 +16,17 @@ from tests.unit.order_lambdas import HANDLERS, handler_module
 
 DOCS = (ROOT / "docs" / "orders.md").read_text()
 
-ERROR_NAMES = {"InvalidOrder", "OutOfStock", "FraudSuspected", "ApprovalRejected", "ApprovalTimedOut",
-               "PaymentDeclined", "PaymentUnavailable", "OrderFailed", "CompensationFailed"}
+ERROR_NAMES = {
+    "InvalidOrder",
+    "OutOfStock",
+    "FraudSuspected",
+    "ApprovalRejected",
+    "ApprovalTimedOut",
+    "PaymentDeclined",
+    "PaymentUnavailable",
+    "OrderFailed",
+    "CompensationFailed",
+}
 # Errors the definition may catch that no function of ours raises.
 PLATFORM_ERRORS = re.compile(r"^(States|Lambda|DynamoDB|StepFunctions)\.|^Sandbox\.Timedout$")
 
@@ -75,17 +84,28 @@ def test_the_docs_table_lists_every_error_name():
 
 
 def test_every_error_the_definition_names_is_raised_by_a_function_or_the_approver(states):
-    named = {e for s in states.values() for entry in s.get("Retry", []) + s.get("Catch", [])
-             for e in entry["ErrorEquals"] if not PLATFORM_ERRORS.match(e)}
-    raised = {name for module in (*HANDLERS, "payment_provider")
-              for name, value in vars(handler_module(module)).items()
-              if isinstance(value, type) and issubclass(value, Exception)}
+    named = {
+        e
+        for s in states.values()
+        for entry in s.get("Retry", []) + s.get("Catch", [])
+        for e in entry["ErrorEquals"]
+        if not PLATFORM_ERRORS.match(e)
+    }
+    raised = {
+        name
+        for module in (*HANDLERS, "payment_provider")
+        for name, value in vars(handler_module(module)).items()
+        if isinstance(value, type) and issubclass(value, Exception)
+    }
     assert named <= raised | {approvals.REJECTED}, named - raised
 
 
 def test_every_function_task_invokes_a_deployed_order_function_through_the_lambda_integration(deployment, states):
-    functions = {s["Parameters"]["FunctionName"] for s in states.values()
-                 if s.get("Resource") == "arn:aws:states:::lambda:invoke"}
+    functions = {
+        s["Parameters"]["FunctionName"]
+        for s in states.values()
+        if s.get("Resource") == "arn:aws:states:::lambda:invoke"
+    }
     deployed = order_functions(deployment.plan)
     assert sorted(deployed) == sorted(HANDLERS)
     assert functions == {function["arn"] for function in deployed.values()}

@@ -32,8 +32,9 @@ def functions(deployment) -> dict[str, dict]:
 @pytest.fixture(scope="module")
 def statements(deployment, functions) -> dict[str, list[dict]]:
     """What each function's role is granted, statement by statement."""
-    return {key: role_statements(deployment.plan, function["role"].rsplit("/", 1)[1])
-            for key, function in functions.items()}
+    return {
+        key: role_statements(deployment.plan, function["role"].rsplit("/", 1)[1]) for key, function in functions.items()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -67,35 +68,57 @@ def test_every_handler_module_has_a_function_and_every_function_a_handler_module
 
 
 @pytest.mark.parametrize("name", HANDLERS)
-def test_the_role_grants_exactly_the_dynamodb_actions_and_tables_the_code_declares(functions, statements,
-                                                                                  table_names, name):
+def test_the_role_grants_exactly_the_dynamodb_actions_and_tables_the_code_declares(
+    functions, statements, table_names, name
+):
     assert granted(functions[name], statements[name], table_names) == declared(name)
 
 
 @pytest.mark.parametrize("name", HANDLERS)
 def test_the_role_grants_nothing_else_but_the_table_key_through_dynamodb_and_its_logs_and_traces(
-        deployment, statements, name):
-    others = sorted((s for s in statements[name] if not all(a.startswith("dynamodb:") for a in s["actions"])),
-                    key=lambda s: s["sid"])
+    deployment, statements, name
+):
+    others = sorted(
+        (s for s in statements[name] if not all(a.startswith("dynamodb:") for a in s["actions"])),
+        key=lambda s: s["sid"],
+    )
     log_group = resource(deployment.plan, f"{ORDER_FUNCTION.format(key=name)}.aws_cloudwatch_log_group.this")["arn"]
     expected = [
         # modules/lambda_function's own: the function's log group and X-Ray
-        {"sid": "SendTraces", "actions": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
-         "resources": ["*"], "conditions": []},
-        {"sid": "WriteLogs", "actions": ["logs:CreateLogStream", "logs:PutLogEvents"],
-         "resources": [f"{log_group}:*"], "conditions": []},
+        {
+            "sid": "SendTraces",
+            "actions": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+            "resources": ["*"],
+            "conditions": [],
+        },
+        {
+            "sid": "WriteLogs",
+            "actions": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "resources": [f"{log_group}:*"],
+            "conditions": [],
+        },
     ]
     if declared(name):  # orders.tf's local.use_table_key
         key = resource(deployment.plan, "module.orders_kms_key.aws_kms_key.this")["arn"]
-        expected.append({
-            "sid": "UseTableKey", "actions": ["kms:Decrypt", "kms:GenerateDataKey"], "resources": [key],
-            "conditions": [{"test": "StringEquals", "variable": "kms:ViaService",
-                            "values": [f"dynamodb.{deployment.variables['region']}.amazonaws.com"]}],
-        })
+        expected.append(
+            {
+                "sid": "UseTableKey",
+                "actions": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "resources": [key],
+                "conditions": [
+                    {
+                        "test": "StringEquals",
+                        "variable": "kms:ViaService",
+                        "values": [f"dynamodb.{deployment.variables['region']}.amazonaws.com"],
+                    }
+                ],
+            }
+        )
     assert [{**s, "actions": sorted(s["actions"])} for s in others] == sorted(expected, key=lambda s: s["sid"])
 
 
 # What the code really calls ---------------------------------------------------------------------------
+
 
 def exercise(name: str, tables) -> None:
     """Run the function's code through its paths (success, replay, failure) against `tables`."""
@@ -117,8 +140,13 @@ def exercise(name: str, tables) -> None:
         module.release(tables.client, tables.stock, tables.orders, "o-1", items)
         module.release(tables.client, tables.stock, tables.orders, "o-1", items)
     elif name == "charge_payment":
-        for order_id, token in [("o-1", "tok_success"), ("o-1", "tok_success"), ("o-2", "tok_declined"),
-                                ("o-3", "tok_flaky"), ("o-4", "tok_unavailable")]:
+        for order_id, token in [
+            ("o-1", "tok_success"),
+            ("o-1", "tok_success"),
+            ("o-2", "tok_declined"),
+            ("o-3", "tok_flaky"),
+            ("o-4", "tok_unavailable"),
+        ]:
             try:
                 provider.charge(tables.client, tables.payments, order_id, 100, "USD", token)
             except (provider.PaymentDeclined, provider.PaymentTransientError):
@@ -133,8 +161,12 @@ def exercise(name: str, tables) -> None:
 
 
 def validate_input() -> dict:
-    return {"customer": {"customer_id": "c", "email": "a@example.com"}, "items": [{"sku": "A", "quantity": 1}],
-            "currency": "USD", "payment_token": "tok_success"}
+    return {
+        "customer": {"customer_id": "c", "email": "a@example.com"},
+        "items": [{"sku": "A", "quantity": 1}],
+        "currency": "USD",
+        "payment_token": "tok_success",
+    }
 
 
 @pytest.mark.parametrize("name", HANDLERS)
@@ -147,14 +179,20 @@ def test_the_code_calls_exactly_what_it_declares(name):
 
 # What the package holds ----------------------------------------------------------------------------
 
+
 def local_imports(module: str) -> set[str]:
     """The modules of lambdas/orders that `module` imports, directly or not."""
     found, pending = set(), [module]
     while pending:
         tree = ast.parse((SOURCE / f"{pending.pop()}.py").read_text())
         for node in ast.walk(tree):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-                [node.module] if isinstance(node, ast.ImportFrom) and node.module else []
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module]
+                if isinstance(node, ast.ImportFrom) and node.module
+                else []
+            )
             for imported in names:
                 if (SOURCE / f"{imported}.py").exists() and imported not in found:
                     found.add(imported)
@@ -197,12 +235,18 @@ def test_each_handler_module_imports_only_its_package_the_standard_library_and_t
     for module in {name} | local_imports(name):
         tree = ast.parse((SOURCE / f"{module}.py").read_text())
         for node in ast.walk(tree):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-                [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 else []
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module]
+                if isinstance(node, ast.ImportFrom) and node.level == 0
+                else []
+            )
             for imported in names:
                 top = imported.split(".")[0]
-                assert top in sys.stdlib_module_names | runtime | {"__future__"} or (SOURCE / f"{top}.py").exists(), \
+                assert top in sys.stdlib_module_names | runtime | {"__future__"} or (SOURCE / f"{top}.py").exists(), (
                     f"{module}.py imports {imported}, which the Lambda runtime does not have"
+                )
 
 
 @pytest.mark.parametrize("name", HANDLERS)

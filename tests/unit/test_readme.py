@@ -33,8 +33,9 @@ def test_every_make_target_the_readme_names_exists():
 
 
 def test_make_help_says_what_the_targets_do_in_plain_words():
-    listed = subprocess.run(["make", "--no-print-directory", "help"], cwd=ROOT, capture_output=True,
-                            text=True, check=True).stdout
+    listed = subprocess.run(
+        ["make", "--no-print-directory", "help"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     assert "$(" not in listed, listed  # the help lines are printed as written: no make variables
     [up] = [line for line in listed.splitlines() if line.split()[:2] == ["make", "up"]]
     port = re.search(r"^PORT\s*\?=\s*(\d+)", MAKEFILE, re.MULTILINE).group(1)
@@ -58,7 +59,7 @@ def test_the_readmes_benchmark_tables_are_those_of_docs_benchmarks(tmp_path):
 
 BENCH_BLOCK = re.compile(r"<!-- bench:start -->(.*?)<!-- bench:end -->", re.DOTALL)
 NUMBER = r"\d+(?:\.\d+)?"
-SPEED_UP = re.compile(rf"({NUMBER})\s?[×x](?!\w)")                     # 6.9×, 4.8x
+SPEED_UP = re.compile(rf"({NUMBER})\s?[×x](?!\w)")  # 6.9×, 4.8x
 # 2.7 exec/s, 12–22 executions/s, about 2–3 notification executions per second
 THROUGHPUT = re.compile(rf"({NUMBER}(?:\s*[–-]\s*{NUMBER})?)(?:\s+[A-Za-z]+){{0,3}}\s*(?:/s\b|per second)")
 BLOCK_THROUGHPUT = re.compile(rf"((?:{NUMBER}\s*/\s*)*{NUMBER})\s*exec/s")
@@ -68,12 +69,15 @@ def stale_bench_figures(readme: str) -> list[str]:
     """Speed-ups and throughputs quoted outside the bench block that the block does not hold."""
     block = BENCH_BLOCK.search(readme)
     assert block, "the README has no <!-- bench:start --> ... <!-- bench:end --> block"
-    prose = readme[:block.start()] + readme[block.end():]
+    prose = readme[: block.start()] + readme[block.end() :]
     speed_ups = {float(n) for n in SPEED_UP.findall(block.group(1))}
     throughputs = {float(n) for cell in BLOCK_THROUGHPUT.findall(block.group(1)) for n in re.findall(NUMBER, cell)}
     stale = [match.group(0) for match in SPEED_UP.finditer(prose) if float(match.group(1)) not in speed_ups]
-    stale += [match.group(0) for match in THROUGHPUT.finditer(prose)
-              if not {float(n) for n in re.findall(NUMBER, match.group(1))} <= throughputs]
+    stale += [
+        match.group(0)
+        for match in THROUGHPUT.finditer(prose)
+        if not {float(n) for n in re.findall(NUMBER, match.group(1))} <= throughputs
+    ]
     return stale
 
 
@@ -83,9 +87,12 @@ def test_the_readme_quotes_no_bench_figure_the_bench_did_not_write():
 
 
 def test_a_stale_bench_figure_in_the_prose_is_found():
-    block = ("<!-- bench:start -->\n| dual | 3.6 / 4.1 exec/s |\n| accelerated | 19.0 exec/s |\n"
-             "Speed-up: 5.6x throughput, 3.6x latency.\n<!-- bench:end -->")
+    block = (
+        "<!-- bench:start -->\n| dual | 3.6 / 4.1 exec/s |\n| accelerated | 19.0 exec/s |\n"
+        "Speed-up: 5.6x throughput, 3.6x latency.\n<!-- bench:end -->"
+    )
     assert stale_bench_figures(f"Plain moto: 3.6 exec/s, a 5.6× speed-up.\n{block}") == []
-    assert stale_bench_figures(f"The run gave **6.9×** the throughput, and 4.8× lower latency.\n{block}\n"
-                               "Plain moto completes about 2–3 notification executions per second.") == [
-        "6.9×", "4.8×", "2–3 notification executions per second"]
+    assert stale_bench_figures(
+        f"The run gave **6.9×** the throughput, and 4.8× lower latency.\n{block}\n"
+        "Plain moto completes about 2–3 notification executions per second."
+    ) == ["6.9×", "4.8×", "2–3 notification executions per second"]

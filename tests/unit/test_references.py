@@ -22,20 +22,25 @@ def tracked() -> list[Path]:
         listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True)
     except (OSError, subprocess.CalledProcessError):
         pytest.skip("not a git checkout: the tracked files are unknown")
-    return [ROOT / name for name in listed.stdout.splitlines()
-            if Path(name).suffix in TEXT and (ROOT / name).is_file()]
+    return [ROOT / name for name in listed.stdout.splitlines() if Path(name).suffix in TEXT and (ROOT / name).is_file()]
 
 
 def test_no_file_cites_a_path_outside_the_repository():
-    cited = {f"{path.relative_to(ROOT)}: {found}"
-             for path in tracked() for found in OUTSIDE.findall(path.read_text(errors="replace"))}
+    cited = {
+        f"{path.relative_to(ROOT)}: {found}"
+        for path in tracked()
+        for found in OUTSIDE.findall(path.read_text(errors="replace"))
+    }
     assert not cited, sorted(cited)
 
 
 def test_every_markdown_file_a_file_names_is_in_the_repository():
     files = tracked()
     names = {path.name for path in files}
-    missing = {f"{path.relative_to(ROOT)}: {found}"
-               for path in files for found in MARKDOWN.findall(path.read_text(errors="replace"))
-               if Path(found).name not in names}
+    missing = {
+        f"{path.relative_to(ROOT)}: {found}"
+        for path in files
+        for found in MARKDOWN.findall(path.read_text(errors="replace"))
+        if Path(found).name not in names
+    }
     assert not missing, sorted(missing)

@@ -21,7 +21,9 @@ def placeholders(template: str) -> set[str]:
 
 def test_placeholders_are_found_and_escapes_are_not():
     assert placeholders('{"a": "${name}", "n": ${count}, "keep": "$$.Task.Token", "esc": "$${literal}"}') == {
-        "name", "count"}
+        "name",
+        "count",
+    }
 
 
 @pytest.mark.parametrize("name", TEMPLATES)
