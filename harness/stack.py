@@ -78,8 +78,8 @@ class Deployment:
     def pending_changes(self) -> list[str]:
         return plan_changes(self.plan)
 
-    def destroy(self) -> None:
-        self.workspace.destroy()
+    def destroy(self) -> str:
+        return self.workspace.destroy()
 
 
 def deploy(

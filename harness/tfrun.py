@@ -253,12 +253,15 @@ class Workspace:
         )
         return json.loads(self.run("show", "-json", str(plan_file)).stdout)
 
-    def destroy(self) -> None:
-        if (self.workdir / "terraform.tfstate").exists():
-            try:
-                self.tf.destroy(tf_var_file=self.var_files, parallelism=str(PARALLELISM))
-            except tftest.TerraformTestError as error:
-                raise TerraformError(f"terraform destroy failed: {error}") from None
+    def destroy(self) -> str:
+        """`terraform destroy`; returns its summary line ("Destroy complete! Resources: ...")."""
+        if not (self.workdir / "terraform.tfstate").exists():
+            return "nothing to destroy"
+        try:
+            out = self.tf.destroy(tf_var_file=self.var_files, parallelism=str(PARALLELISM))
+        except tftest.TerraformTestError as error:
+            raise TerraformError(f"terraform destroy failed: {error}") from None
+        return next((line for line in out.splitlines() if line.startswith("Destroy complete")), out[-300:])
 
     def state_resources(self) -> list[str]:
         run = self.run("state", "list", check=False)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -115,17 +115,21 @@ def _target(backend: str, endpoint_url: str | None) -> tuple[str | None, dict[st
 
 
 @contextlib.contextmanager
-def terraform_stack(backend: str, workdir, endpoint_url: str | None = None) -> Iterator[Deployment]:
+def terraform_stack(
+    backend: str, workdir, endpoint_url: str | None = None, say: Callable[[str], None] = print
+) -> Iterator[Deployment]:
     """`terraform apply` to `backend`, yield the deployment, ALWAYS destroy after.
     LocalStack, MiniStack or AWS missing skips (one line); on the embedded emulator nothing may be missing."""
     endpoint, variables, missing = _target(backend, endpoint_url)
     if missing:
         cannot_run(backend, missing)
+    say(f"terraform apply of the root module to {endpoint or 'AWS'} in {workdir} ...")
     deployed = deploy(workdir, endpoint, variables=variables)
+    say(f"terraform apply: {deployed.apply_summary}")
     try:
         yield deployed
     finally:
-        deployed.destroy()
+        say(f"terraform destroy: {deployed.destroy()}")
 
 
 def observer_for(backend: str, outputs: StackOutputs) -> Observer:

@@ -85,7 +85,13 @@ def deployment(request: pytest.FixtureRequest, backend: str, tmp_path_factory: p
     then a plan of it; `terraform destroy` always follows the session."""
     engines = {"embedded": "emulator", "ministack": "ministack_engine"}
     endpoint = request.getfixturevalue(engines[backend]).endpoint_url if backend in engines else None
-    with backends.terraform_stack(backend, tmp_path_factory.mktemp("terraform"), endpoint) as deployed:
+    report = request.config.pluginmanager.get_plugin("terminalreporter")
+
+    def say(line: str) -> None:  # in the run's log, captured output or not
+        if report is not None:
+            report.write_line(f"\n[{backend}] {line}")
+
+    with backends.terraform_stack(backend, tmp_path_factory.mktemp("terraform"), endpoint, say) as deployed:
         yield deployed
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import botocore.exceptions
 import pytest
 import yaml
-from harness.deploy_orders import seed_stock
+from harness.orders import seed_stock
 
 from harness.orders import OrderObserver
 from tests.e2e.paths import ORDER_INVALID
