@@ -15,9 +15,8 @@ from typing import Any
 import botocore.exceptions
 import pytest
 import yaml
-from harness.orders import seed_stock
 
-from harness.orders import OrderObserver
+from harness.orders import OrderObserver, seed_stock
 from tests.e2e.paths import ORDER_INVALID
 from tests.e2e.test_notification import request_for
 
