@@ -6,6 +6,7 @@ is deployed: see tests/backends.py.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 
@@ -86,10 +87,13 @@ def deployment(request: pytest.FixtureRequest, backend: str, tmp_path_factory: p
     engines = {"embedded": "emulator", "ministack": "ministack_engine"}
     endpoint = request.getfixturevalue(engines[backend]).endpoint_url if backend in engines else None
     report = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
 
-    def say(line: str) -> None:  # in the run's log, captured output or not
-        if report is not None:
-            report.write_line(f"\n[{backend}] {line}")
+    def say(line: str) -> None:  # in the run's log, past pytest's output capture
+        if report is None:
+            return
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            report.write_line(f"[{backend}] {line}")
 
     with backends.terraform_stack(backend, tmp_path_factory.mktemp("terraform"), endpoint, say) as deployed:
         yield deployed
