@@ -94,6 +94,12 @@ def link(source: Path, link_path: Path) -> None:
 def scratch(target: str, base: Path) -> Path:
     """A directory of links to the configuration and its tests, and nothing the repository holds of Terraform's."""
     workdir = base / target.replace("/", "-")
+    if target != "root":  # a module may call its siblings (source = "../kms_key"): keep them beside it
+        workdir = base / target.replace("/", "-") / target
+        for sibling in (ROOT / "modules").iterdir():
+            if sibling.name != workdir.name:
+                (workdir.parent).mkdir(parents=True, exist_ok=True)
+                link(sibling, workdir.parent / sibling.name)
     workdir.mkdir(parents=True)
     if target == "root":
         # Local *_override.tf files (an emulator endpoint) are not part of the module.
