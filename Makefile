@@ -41,7 +41,7 @@ $(CHECKOV): requirements-tools.txt
 	touch $@
 
 # MiniStack pins botocore exactly (conflicting with the project's boto3): a virtualenv of its own,
-# with boto3 for the Lambda functions it runs as local processes (harness/ministack.py).
+# with boto3 for the Lambda functions it runs as local processes (harness/engines/ministack.py).
 MINISTACK := $(TOOLS)/ministack/bin/ministack
 $(MINISTACK): requirements-ministack.txt
 	$(PYTHON) -m venv $(TOOLS)/ministack
@@ -80,9 +80,10 @@ package: ## Build the Lambda deployment packages Terraform deploys (build/lambda
 test: install system-deps tools lint ## Run every test (what CI runs); the load test can be left out: PYTEST_ARGS='-m "not load"'
 	SECURITY_GATE_REQUIRED=1 MINISTACK_REQUIRED=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: install ## ruff: lint and format check of the Python code (settings in pyproject.toml)
+lint: install ## ruff (lint, format check) and lint-imports (the harness layering); settings in pyproject.toml
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 test-unit: install ## Only the tests that need no emulator
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)

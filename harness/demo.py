@@ -9,13 +9,13 @@ import sys
 import textwrap
 from pathlib import Path
 
-from . import demo_orders
-from .emulator import EmbeddedEmulator
-from .faults import FaultRule
-from .observe import Execution, Observer
-from .orders import TEST_CATALOGUE, seed_stock
-from .report import picture
-from .stack import deploy
+from harness import demo_orders
+from harness.deploy.stack import deploy
+from harness.emulator.embedded import EmbeddedEmulator
+from harness.emulator.faults import FaultRule
+from harness.observe.observer import Execution, Observer
+from harness.observe.order_saga import TEST_CATALOGUE, seed_stock
+from harness.observe.report import picture
 
 REPORTS = Path("build/reports")
 

@@ -8,11 +8,11 @@ import json
 import textwrap
 from pathlib import Path
 
-from .approvals import Approvals
-from .observe import Execution, Observer
-from .orders import OrderObserver
-from .report import picture
-from .stack import StackOutputs
+from harness.deploy.stack import StackOutputs
+from harness.observe.approvals import Approvals
+from harness.observe.observer import Execution, Observer
+from harness.observe.order_saga import OrderObserver
+from harness.observe.report import picture
 
 CUSTOMER = {"customer_id": "c-demo", "email": "ada@example.com", "phone": "+14155550199"}
 

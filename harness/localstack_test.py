@@ -4,7 +4,7 @@ deployed with `terraform apply` of the root module (tests/backends.py).
   1. a LocalStack answering at LOCALSTACK_HOST and serving every service the
      stack uses: `pytest --backend localstack` on it;
   2. else, with a Docker engine and LOCALSTACK_AUTH_TOKEN: a LocalStack started
-     in Docker for the run (harness/localstack.py), removed after it;
+     in Docker for the run (harness/engines/localstack.py), removed after it;
   3. else the pinned MiniStack (`pytest --backend ministack`; the session starts
      and stops it), which needs neither Docker nor a token.
 
@@ -18,7 +18,7 @@ import os
 import subprocess
 import sys
 
-from . import localstack
+from harness.engines import localstack
 
 
 def choose() -> tuple[str, str]:

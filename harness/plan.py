@@ -11,8 +11,8 @@ import json
 import sys
 from pathlib import Path
 
-from .serve import WORKDIR
-from .tfrun import TerraformError, Workspace
+from harness.deploy.terraform import TerraformError, Workspace
+from harness.serve import WORKDIR
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,7 +5,7 @@ local endpoint for aws-cli and boto3, until interrupted.
 pinned MiniStack (`make ministack` installs it) and stops it and its Lambda
 workers on exit; `localstack` deploys to the LocalStack answering at
 LOCALSTACK_HOST, or starts one in Docker when a Docker engine runs and
-LOCALSTACK_AUTH_TOKEN is set (harness/engines.py).
+LOCALSTACK_AUTH_TOKEN is set (harness/engines/__init__.py).
 
 The Terraform working directory (build/terraform: state, variables, the override
 that points the provider at the engine) stays while it runs, so `make plan` and
@@ -24,9 +24,9 @@ from pathlib import Path
 
 import boto3
 
-from .engines import ENGINES, EngineUnavailable, running
-from .orders import TEST_CATALOGUE, seed_stock
-from .stack import deploy
+from harness.deploy.stack import deploy
+from harness.engines import ENGINES, EngineUnavailable, running
+from harness.observe.order_saga import TEST_CATALOGUE, seed_stock
 
 WORKDIR = Path("build/terraform")
 

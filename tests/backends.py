@@ -6,7 +6,7 @@ STACK_BACKEND=NAME:
               (LOCALSTACK_HOST, default localhost:4566), observed through its
               /_aws/ses and /_aws/sns/sms-messages endpoints
   ministack   `terraform apply` of the root module to the pinned MiniStack
-              (harness/ministack.py), started for the session with the
+              (harness/engines/ministack.py), started for the session with the
               project's start-up extensions and stopped after it, observed
               through its /_ministack/ses/messages and /_ministack/sns/sms-messages
   aws         `terraform apply` to the account of the ambient AWS credentials;
@@ -16,7 +16,7 @@ STACK_BACKEND=NAME:
 A backend lacking what a test needs skips that test, with the reason:
 `@pytest.mark.backends("embedded")` on the test, or the fixture it uses
 (`emulator`, `faults`) skipping by itself. A test that meets a gap of the
-engine (harness/gaps.py) is a strict xfail there, naming the gap.
+engine (harness/engines/gaps.py) is a strict xfail there, naming the gap.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from typing import Any
 import boto3
 import pytest
 
-from harness import localstack, ministack
-from harness.observe import MINISTACK_INSPECTION, Observer, SesNotificationMailbox
-from harness.stack import Deployment, StackOutputs, deploy
+from harness.deploy.stack import Deployment, StackOutputs, deploy
+from harness.engines import localstack, ministack
+from harness.observe.observer import MINISTACK_INSPECTION, Observer, SesNotificationMailbox
 
 BACKENDS = ("embedded", "localstack", "ministack", "aws")
 DEFAULT_BACKEND = os.environ.get("STACK_BACKEND", "embedded")

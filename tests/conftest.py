@@ -13,12 +13,12 @@ from pathlib import Path
 import boto3
 import pytest
 
-from harness import gaps
-from harness.emulator import EmbeddedEmulator
-from harness.observe import Observer
-from harness.orders import seed_stock
-from harness.report import GraphvizMissing, report_executions
-from harness.stack import Deployment, StackOutputs
+from harness.deploy.stack import Deployment, StackOutputs
+from harness.emulator.embedded import EmbeddedEmulator
+from harness.engines import gaps
+from harness.observe.observer import Observer
+from harness.observe.order_saga import seed_stock
+from harness.observe.report import GraphvizMissing, report_executions
 from tests import backends
 
 
@@ -31,7 +31,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A test meeting a declared gap of this run's engine (harness/gaps.py) is a strict xfail there."""
+    """A test meeting a declared gap of this run's engine (harness/engines/gaps.py) is a strict xfail there."""
     backend = config.getoption("--backend")
     for item in items:
         gap = gaps.gap_for(backend, item.nodeid)
@@ -50,7 +50,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     terminalreporter.write_line(
         f"engine {config.getoption('--backend')}: "
         + ", ".join(f"{n} {k}" for k, n in counts.items() if n)
-        + (f"; xfails meet the declared gaps (harness/gaps.py): {', '.join(met)}" if met else "")
+        + (f"; xfails meet the declared gaps (harness/engines/gaps.py): {', '.join(met)}" if met else "")
     )
 
 
@@ -73,7 +73,7 @@ def emulator(backend: str):
 
 @pytest.fixture(scope="session")
 def ministack_engine(backend: str):
-    """The pinned MiniStack (harness/ministack.py) for a `--backend ministack` session."""
+    """The pinned MiniStack (harness/engines/ministack.py) for a `--backend ministack` session."""
     if backend != "ministack":
         pytest.skip(f"MiniStack runs for --backend ministack only, not {backend}")
     with backends.ministack_server() as running:

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from harness.iam_derivation import policy_statements
-from harness.tfrun import Workspace, plan_resources, terraform_binary
+from harness.analysis.iam_derivation import policy_statements
+from harness.deploy.terraform import Workspace, plan_resources, terraform_binary
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = sorted(p.name.removesuffix(".asl.json") for p in (ROOT / "definitions").glob("*.asl.json"))

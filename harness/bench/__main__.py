@@ -1,5 +1,7 @@
+"""`python -m harness.bench`: runs `make bench` (harness/bench/run.py)."""
+
 import sys
 
-from .run import main
+from harness.bench.run import main
 
 sys.exit(main())

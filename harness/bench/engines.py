@@ -1,5 +1,5 @@
 """The engines side by side: the same workloads on every engine present
-(harness/engines.py), each deployed with the same cold `terraform apply`.
+(harness/engines/__init__.py), each deployed with the same cold `terraform apply`.
 
 Per engine: the apply's time, then for each notification mode and for orders
 the latency (p50, p95 of sequential runs) and the throughput at 1, 10 and 50
@@ -23,11 +23,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .. import engines
-from ..observe import Observer
-from ..stack import deploy
-from .measure import latency, throughput
-from .orders import AMOUNT_CENTS, SKU, STOCK, order
+from harness import engines
+from harness.bench.measure import latency, throughput
+from harness.bench.notifications import notification
+from harness.bench.orders import AMOUNT_CENTS, SKU, STOCK, order
+from harness.deploy.stack import deploy
+from harness.observe.observer import Observer
 
 ROOT = Path(__file__).resolve().parents[2]
 LEVELS = (1, 10, 50)
@@ -41,8 +42,7 @@ def workloads(observer: Observer, notification: Callable[[str], Callable[[int], 
 
 
 def measure(engine: engines.Engine, runs: int, total: int) -> dict[str, Any]:
-    from ..deploy_orders import seed_stock
-    from .run import notification
+    from harness.observe.order_saga import seed_stock
 
     with tempfile.TemporaryDirectory(prefix=f"bench-{engine.name}-") as workdir:  # a cold apply: nothing cached
         deployment = deploy(Path(workdir), engine.endpoint_url, var_file=None)

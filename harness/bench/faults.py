@@ -10,7 +10,7 @@ Both get the batch the same way: IN_FLIGHT requests at a time, each sent and
 waited for. The workflow is waited for through its execution's status (a
 terminal one); the coordinator until its Invoke returns, which on the embedded
 emulator is after its Event invocations of the workers, and Lambda's retries
-of them, have run (harness/fidelity.py, async_invocations_retry_function_errors:
+of them, have run (harness/emulator/fidelity.py, async_invocations_retry_function_errors:
 the retries run at once, without AWS's one- and two-minute waits). Every wait
 is bounded.
 
@@ -35,10 +35,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from ..deploy_baseline import Baseline
-from ..emulator import EmbeddedEmulator
-from ..faults import FaultRule
-from ..observe import Observer, recipients
+from harness.deploy.baseline import Baseline
+from harness.emulator.embedded import EmbeddedEmulator
+from harness.emulator.faults import FaultRule
+from harness.observe.observer import Observer, recipients
 
 BATCH = 40  # dual requests per design and scenario
 IN_FLIGHT = 8  # requests sent at once, for both designs

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..observe import TERMINAL, Execution, Observer
+from harness.observe.observer import TERMINAL, Execution, Observer
 
 Request = Callable[[int], dict]
 

@@ -1,6 +1,6 @@
 """The order workflow's row of `make bench`: small orders (below the approval
 threshold, so no one is waited for) paid with `tok_success`, from the test
-catalogue of harness/orders.py; each one is confirmed and notifies its
+catalogue of harness/observe/order_saga.py; each one is confirmed and notifies its
 customer by SMS and email through a nested notification execution
 (docs/orders.md)."""
 
@@ -10,9 +10,9 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from ..observe import Execution, Observer
-from ..orders import OrderObserver, seed_stock
-from .measure import billed_transitions, lambda_invocations, latency, throughput
+from harness.bench.measure import billed_transitions, lambda_invocations, latency, throughput
+from harness.observe.observer import Execution, Observer
+from harness.observe.order_saga import OrderObserver, seed_stock
 
 SKU = "SKU-MUG"  # the everyday item of the test catalogue
 AMOUNT_CENTS = 2400  # USD 24.00: far below approval_threshold_cents

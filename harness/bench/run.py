@@ -30,31 +30,24 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..deploy_baseline import deploy_baseline
-from ..emulator import EmbeddedEmulator
-from ..observe import Observer
-from ..stack import deploy
-from . import engines as engine_bench
-from . import faults, prices
-from .measure import billed_transitions, lambda_invocations, latency, sequential_service_calls, throughput, unique
-from .orders import order_figures
+from harness.bench import engines as engine_bench
+from harness.bench import faults, prices
+from harness.bench.measure import (
+    billed_transitions,
+    lambda_invocations,
+    latency,
+    sequential_service_calls,
+    throughput,
+)
+from harness.bench.notifications import MODES, notification
+from harness.bench.orders import order_figures
+from harness.deploy.baseline import deploy_baseline
+from harness.deploy.stack import deploy
+from harness.emulator.embedded import EmbeddedEmulator
+from harness.observe.observer import Observer
 
 ROOT = Path(__file__).resolve().parents[2]
-MODES = {
-    "text": {"user_phone": "+14155550100"},
-    "mail": {"user_email": "bench@example.com"},
-    "dual": {"user_phone": "+14155550100", "user_email": "bench@example.com"},
-}
 CONCURRENCY_LEVELS = (1, 10, 50)
-
-
-def notification(mode: str):
-    return lambda index: {
-        "notification_id": unique(f"bench-{mode}"),
-        "delivery_mode": mode,
-        "message_content": "benchmark",
-        **MODES[mode],
-    }
 
 
 def speed_comparison(runs: int) -> dict[str, dict]:
@@ -77,8 +70,8 @@ def speed_comparison(runs: int) -> dict[str, dict]:
 
 def make_up_seconds() -> float:
     """`make up` as a user runs it (its own process and emulator), until build/outputs.json is written."""
-    from ..emulator import free_port
-    from ..waiting import poll
+    from harness.emulator.embedded import free_port
+    from harness.observe.waiting import poll
 
     with tempfile.TemporaryDirectory(prefix="bench-make-up-") as scratch:
         outputs = Path(scratch) / "outputs.json"

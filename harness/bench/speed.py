@@ -1,6 +1,6 @@
 """One emulator speed measurement, printed as JSON. `make bench` runs it twice in
 fresh processes, with HARNESS_PLAIN_MOTO=1 (moto as shipped) and without (the
-speed-ups of harness/acceleration.py), because the speed-ups patch moto for the
+speed-ups of harness/emulator/acceleration.py), because the speed-ups patch moto for the
 whole process."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..emulator import EmbeddedEmulator
-from ..observe import Observer
-from ..stack import deploy
-from .measure import latency, throughput, unique
+from harness.bench.measure import latency, throughput, unique
+from harness.deploy.stack import deploy
+from harness.emulator.embedded import EmbeddedEmulator
+from harness.observe.observer import Observer
 
 CONCURRENCY = 20
 

@@ -15,10 +15,10 @@ import boto3
 import pytest
 import requests
 
-from harness.emulator import free_port
-from harness.stack import StackOutputs
-from harness.tfrun import ROOT
-from harness.waiting import poll
+from harness.deploy.stack import StackOutputs
+from harness.deploy.terraform import ROOT
+from harness.emulator.embedded import free_port
+from harness.observe.waiting import poll
 
 pytestmark = pytest.mark.e2e
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}

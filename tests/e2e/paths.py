@@ -1,7 +1,7 @@
 """The state paths the end-to-end tests expect, in one place.
 
 An execution's path is the names of the states it entered, in order
-(harness/observe.py). Every test that pins a path, or names a state to find on
+(harness/observe/observer.py). Every test that pins a path, or names a state to find on
 one, takes the names from here: a state renamed or merged in
 definitions/notification.asl.json or definitions/order.asl.json changes this
 file and no test.

@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from harness.tfrun import ROOT
+from harness.deploy.terraform import ROOT
 from tests.support import console
 
 FUNCTIONS = [

@@ -16,7 +16,7 @@ import botocore.exceptions
 import pytest
 import yaml
 
-from harness.orders import OrderObserver, seed_stock
+from harness.observe.order_saga import OrderObserver, seed_stock
 from tests.e2e.paths import ORDER_INVALID
 from tests.e2e.test_notification import request_for
 

@@ -1,8 +1,8 @@
 """End to end: the anti-pattern baseline (lambdas/baseline/, seed 000's coordinator)
 next to the notification workflow, on the same emulator, under the same fault.
 
-The coordinator runs with its workers in local processes (harness/lambda_seam.py),
-and Lambda's asynchronous retries are emulated (harness/fidelity.py,
+The coordinator runs with its workers in local processes (harness/emulator/lambda_seam.py),
+and Lambda's asynchronous retries are emulated (harness/emulator/fidelity.py,
 async_invocations_retry_function_errors): when the coordinator has answered,
 its workers have finished, so nothing here waits for them.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.deploy_baseline import deploy_baseline
-from harness.faults import FaultRule
+from harness.deploy.baseline import deploy_baseline
+from harness.emulator.faults import FaultRule
 
 pytestmark = [
     pytest.mark.e2e,

@@ -11,9 +11,9 @@ import uuid
 
 import pytest
 
-from harness.api_client import ApiClient
-from harness.faults import FaultRule
-from harness.waiting import poll
+from harness.emulator.faults import FaultRule
+from harness.observe.api_client import ApiClient
+from harness.observe.waiting import poll
 from tests.support import console
 
 pytestmark = pytest.mark.e2e

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from harness.faults import FaultRule
+from harness.emulator.faults import FaultRule
 
 # The expected state paths (tests/e2e/paths.py), under this file's short names.
 from tests.e2e.paths import NOTIFICATION_BRANCHES as SENT_BRANCHES

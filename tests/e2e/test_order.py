@@ -15,10 +15,10 @@ import uuid
 
 import pytest
 
-from harness.approvals import Approvals
-from harness.faults import FaultRule
-from harness.orders import OrderObserver, seed_stock
-from harness.waiting import poll
+from harness.emulator.faults import FaultRule
+from harness.observe.approvals import Approvals
+from harness.observe.order_saga import OrderObserver, seed_stock
+from harness.observe.waiting import poll
 from tests.e2e.paths import ORDER_DUPLICATE, ORDER_INVALID, ORDER_REFUND_FAILED, assert_order_path
 
 pytestmark = pytest.mark.e2e

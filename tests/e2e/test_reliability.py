@@ -1,6 +1,6 @@
 """Reliability: what each workflow does when the services it calls fail.
 
-Faults are injected into the embedded emulator (harness/faults.py), so the
+Faults are injected into the embedded emulator (harness/emulator/faults.py), so the
 definitions' own Retry and Catch handle them exactly as on AWS. Attempts are
 read from the execution history and compared with the retry settings the
 stack was deployed with (tests/test.tfvars.json). On another backend the
@@ -19,9 +19,9 @@ import botocore.exceptions
 import botocore.session
 import pytest
 
-from harness.definition_rules import iter_states
-from harness.faults import FaultRule
-from harness.orders import OrderObserver, seed_stock
+from harness.analysis.definition_rules import iter_states
+from harness.emulator.faults import FaultRule
+from harness.observe.order_saga import OrderObserver, seed_stock
 from tests.e2e.paths import ORDER_DECIDED_BY, ORDER_REFUND_NOTE
 from tests.e2e.test_notification import CHANNELS, request_for
 from tests.support import order_functions

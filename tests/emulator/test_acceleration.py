@@ -1,4 +1,4 @@
-"""The embedded emulator runs with the speed-ups of harness/acceleration.py, and
+"""The embedded emulator runs with the speed-ups of harness/emulator/acceleration.py, and
 they keep executions apart."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
-from harness import acceleration
+from harness.emulator import acceleration
 
 
 def test_the_speed_ups_are_installed_in_the_running_emulator(emulator):

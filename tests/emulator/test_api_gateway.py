@@ -1,5 +1,5 @@
 """The embedded emulator executes REST APIs as API Gateway does, for what an
-API with AWS integrations uses (harness/api_gateway.py): the Velocity pieces
+API with AWS integrations uses (harness/emulator/api_gateway.py): the Velocity pieces
 on their own, the stack's own mapping templates (modules/ingress/templates),
 and a small API built with boto3 alone, without Terraform."""
 
@@ -14,9 +14,9 @@ import requests
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
-from harness import api_gateway
-from harness.api_client import EMULATOR_CREDENTIALS
-from harness.tfrun import ROOT
+from harness.deploy.terraform import ROOT
+from harness.emulator import api_gateway
+from harness.observe.api_client import EMULATOR_CREDENTIALS
 from tests.support import render_template
 
 TEMPLATES = ROOT / "modules" / "ingress" / "templates"

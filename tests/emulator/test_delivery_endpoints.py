@@ -10,7 +10,7 @@ import uuid
 
 import requests
 
-from harness.observe import SesNotificationMailbox, recipients, sms_messages
+from harness.observe.observer import SesNotificationMailbox, recipients, sms_messages
 
 # LocalStack's SNSServiceSMSMessagesApiResource._PAYLOAD_FIELDS
 LOCALSTACK_SMS_FIELDS = {

@@ -9,7 +9,7 @@ import botocore.exceptions
 import pytest
 import requests
 
-from harness.faults import FaultRule, rules_from_json
+from harness.emulator.faults import FaultRule, rules_from_json
 from tests.support import order_functions
 
 

@@ -1,4 +1,4 @@
-"""Each correction in harness/fidelity.py holds: the emulator answers as AWS does
+"""Each correction in harness/emulator/fidelity.py holds: the emulator answers as AWS does
 where the stack depends on it. A moto upgrade that breaks a patch fails here."""
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import botocore.exceptions
 import pytest
 from moto.awslambda.models import LambdaFunction
 
-from harness.faults import FaultRule
-from harness.observe import Observer
-from harness.packages import package_bytes
+from harness.deploy.packages import package_bytes
+from harness.emulator.faults import FaultRule
+from harness.observe.observer import Observer
 
 
 def run_machine(emulator, stack, definition: dict, request: dict | None = None):

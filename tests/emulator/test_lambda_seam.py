@@ -1,4 +1,4 @@
-"""The Lambda seam (harness/lambda_seam.py): functions run their real package in
+"""The Lambda seam (harness/emulator/lambda_seam.py): functions run their real package in
 a local process, and answer the way Lambda does. The last tests pin the moto
 internals the seam replaces, so a moto upgrade that moves them fails here."""
 
@@ -15,8 +15,8 @@ import zipfile
 import pytest
 from moto.awslambda import models as lambda_models
 
-from harness import lambda_seam
-from harness.observe import Observer
+from harness.emulator import lambda_seam
+from harness.observe.observer import Observer
 
 HANDLER = """
 import json, os, time

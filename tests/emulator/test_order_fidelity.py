@@ -1,5 +1,5 @@
 """What the order saga needs of the emulator: the corrections it depends on
-(harness/fidelity.py: nested executions through the states:startExecution
+(harness/emulator/fidelity.py: nested executions through the states:startExecution
 integration, the cause of SendTaskFailure, answers to a closed task), and a Fail
 state that takes its error and cause from the state data (ErrorPath, CausePath),
 which moto's interpreter does without a correction. A moto upgrade that breaks
@@ -12,8 +12,8 @@ import uuid
 
 import pytest
 
-from harness.observe import Observer
-from harness.waiting import poll
+from harness.observe.observer import Observer
+from harness.observe.waiting import poll
 
 
 def machine(emulator, definition: dict) -> str:

@@ -1,4 +1,4 @@
-"""The corrections of harness/provider_api.py: what the Terraform AWS provider
+"""The corrections of harness/emulator/provider_api.py: what the Terraform AWS provider
 calls, answered as AWS answers it. Each test would fail on moto as shipped."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 import botocore.exceptions
 import pytest
 
-from harness.provider_api import validation_diagnostics
+from harness.emulator.provider_api import validation_diagnostics
 
 pytestmark = pytest.mark.backends("embedded", reason="checks the embedded emulator's answers")
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

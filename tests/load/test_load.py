@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.observe import Observer
-from harness.stack import TEST_VARIABLES_FILE, deploy
+from harness.deploy.stack import TEST_VARIABLES_FILE, deploy
+from harness.observe.observer import Observer
 
 pytestmark = [
     pytest.mark.load,

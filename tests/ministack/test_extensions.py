@@ -1,4 +1,4 @@
-"""The MiniStack start-up extensions (harness/ministack_extensions.py), each
+"""The MiniStack start-up extensions (harness/engines/ministack_extensions.py), each
 checked against the pinned MiniStack twice: with the extensions, it behaves as
 AWS does; without them, the gap is still there. The day a MiniStack release
 closes a gap itself, its `plain` test fails: drop that correction (and, as the
@@ -20,9 +20,9 @@ import boto3
 import pytest
 import requests
 
-from harness import ministack, ministack_extensions
-from harness.observe import MINISTACK_INSPECTION, Observer
-from harness.stack import StackOutputs
+from harness.deploy.stack import StackOutputs
+from harness.engines import ministack, ministack_extensions
+from harness.observe.observer import MINISTACK_INSPECTION, Observer
 
 HANDLER = """
 class PaymentDeclined(Exception):

@@ -11,8 +11,8 @@ import uuid
 
 import pytest
 
-from harness.faults import FaultRule
-from harness.report import FAILED, RETRIED, VISITED, render_html, write_report
+from harness.emulator.faults import FaultRule
+from harness.observe.report import FAILED, RETRIED, VISITED, render_html, write_report
 
 pytestmark = [
     pytest.mark.e2e,

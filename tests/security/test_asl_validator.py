@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.definition_rules import iter_states
+from harness.analysis.definition_rules import iter_states
 from tests.security.tools import ROOT, tool
 from tests.support import TEMPLATES, resource
 

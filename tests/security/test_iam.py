@@ -1,5 +1,5 @@
 """Least privilege: each state machine's role grants exactly what its definition
-and its configuration need (harness/iam_derivation.py), no more, no less.
+and its configuration need (harness/analysis/iam_derivation.py), no more, no less.
 
 Both sides come from the session's deployment, as Terraform planned it right
 after the apply: the needs from each deployed definition and the attributes of
@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from harness.definition_rules import iter_states
-from harness.iam_derivation import (
+from harness.analysis.definition_rules import iter_states
+from harness.analysis.iam_derivation import (
     WILDCARD_ONLY,
     Account,
     Underivable,
@@ -28,7 +28,7 @@ from harness.iam_derivation import (
     definition_needs,
     policy_statements,
 )
-from harness.tfrun import plan_resources
+from harness.deploy.terraform import plan_resources
 from tests.support import TEMPLATES, resource, resources_of_type, role_statements
 
 ACCOUNT_ID = "123456789012"  # the derivation's own tests

@@ -2,7 +2,7 @@
 finds nothing to change, `terraform validate` accepts the root module against
 the AWS provider's own schema, and rejects mistakes planted in a copy of it.
 
-The copy is initialised like a deployment's working directory (harness/tfrun.py):
+The copy is initialised like a deployment's working directory (harness/deploy/terraform.py):
 the provider from $TF_PROVIDER_MIRROR when it is set, the registry otherwise.
 Nothing here deploys, and nothing skips: no Terraform or no provider fails.
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.tfrun import ROOT, Workspace, terraform_binary
+from harness.deploy.terraform import ROOT, Workspace, terraform_binary
 
 MODULE = ["*.tf", "modules", "definitions"]  # what the root module is made of
 EXAMPLE = ROOT / "examples" / "aws.tfvars.example"

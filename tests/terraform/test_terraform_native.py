@@ -10,7 +10,7 @@ mirror does not hold), and no copy of a .tf file lands where Checkov scans.
 
 Provider installation: when $TF_PROVIDER_MIRROR names a filesystem mirror (.ci/run
 sets it on machines that have one, and `make` passes it on), it is written into
-a CLI config (harness.tfrun.cli_config: the mirror for hashicorp/aws, `direct`
+a CLI config (harness.deploy.terraform.cli_config: the mirror for hashicorp/aws, `direct`
 excluded for it) and TF_CLI_CONFIG_FILE points at it. Without it, `terraform
 init` uses the registry or the caller's own CLI config.
 
@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.tfrun import build_packages, cli_config
+from harness.deploy.terraform import build_packages, cli_config
 
 ROOT = Path(__file__).resolve().parents[2]
 WORK = ROOT / "build" / "terraform-test"

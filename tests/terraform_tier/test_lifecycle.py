@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.stack import TEST_VARIABLES_FILE, deploy
-from harness.tfrun import ROOT, TerraformError, Workspace
+from harness.deploy.stack import TEST_VARIABLES_FILE, deploy
+from harness.deploy.terraform import ROOT, TerraformError, Workspace
 
 pytestmark = [pytest.mark.e2e, pytest.mark.backends("embedded", reason="lists the emulator's resources")]
 

@@ -11,8 +11,8 @@ import json
 
 import pytest
 
-from harness.observe import Observer
-from harness.stack import Deployment, StackOutputs
+from harness.deploy.stack import Deployment, StackOutputs
+from harness.observe.observer import Observer
 from tests.support import TEMPLATES, console, resource
 
 pytestmark = pytest.mark.e2e

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.definition_rules import iter_states, violations
+from harness.analysis.definition_rules import iter_states, violations
 from tests.support import TEMPLATES
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

@@ -1,4 +1,4 @@
-"""The engine gaps table (harness/gaps.py): declared once, shown in
+"""The engine gaps table (harness/engines/gaps.py): declared once, shown in
 docs/engines.md as declared, naming only tests that exist, and applied to
 exactly the tests it names."""
 
@@ -8,15 +8,17 @@ import re
 
 import pytest
 
-from harness import gaps, ministack_extensions
-from harness.tfrun import ROOT
+from harness.deploy.terraform import ROOT
+from harness.engines import gaps, ministack_extensions
 from tests import backends
 
 DOCS = ROOT / "docs" / "engines.md"
 
 
 def test_docs_engines_shows_the_table_the_code_declares():
-    assert gaps.markdown_tables() in DOCS.read_text(), "regenerate docs/engines.md's tables from harness/gaps.py"
+    assert gaps.markdown_tables() in DOCS.read_text(), (
+        "regenerate docs/engines.md's tables from harness/engines/gaps.py"
+    )
 
 
 @pytest.mark.parametrize("gap", gaps.GAPS, ids=lambda gap: f"{gap.engine}-{gap.name}")

@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from harness import approvals
-from harness.definition_rules import iter_states
+from harness.analysis.definition_rules import iter_states
+from harness.observe import approvals
 from tests.support import ROOT, order_functions
 from tests.unit.order_lambdas import HANDLERS, handler_module
 

@@ -18,7 +18,7 @@ import zipfile
 
 import pytest
 
-from harness.packages import package_bytes
+from harness.deploy.packages import package_bytes
 from tests.support import ORDER_FUNCTION, order_functions, resource, resources_of_type, role_statements
 from tests.unit.order_lambdas import HANDLERS, SOURCE, handler_module, mocked_tables
 

@@ -8,13 +8,13 @@ turns red the day the engine behaves like AWS, so the entry gets removed. Any
 other failure is a failure.
 
 Gaps closed from this side are listed in CLOSED: a pinned, tested start-up
-extension of the engine (harness/ministack_extensions.py) makes it behave as
+extension of the engine (harness/engines/ministack_extensions.py) makes it behave as
 AWS does, so no test is marked for them.
 
 `tests` are pytest node ids relative to the repository (a parametrized test
 may be named without its parameters: every case is affected).
 
-`python -m harness.gaps` rewrites docs/engines.md's tables from this module.
+`python -m harness.engines.gaps` rewrites docs/engines.md's tables from this module.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-DOCS = Path(__file__).resolve().parent.parent / "docs" / "engines.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "engines.md"
 START, END = "<!-- gaps:start -->", "<!-- gaps:end -->"
 
 
@@ -37,7 +37,7 @@ class Gap:
 
     @property
     def reason(self) -> str:
-        return f"{self.engine} gap '{self.name}' (harness/gaps.py): {self.gap}"
+        return f"{self.engine} gap '{self.name}' (harness/engines/gaps.py): {self.gap}"
 
 
 @dataclass(frozen=True)

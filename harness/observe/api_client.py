@@ -13,7 +13,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from .stack import StackOutputs
+from harness.deploy.stack import StackOutputs
 
 EMULATOR_CREDENTIALS = Credentials("testing", "testing")
 

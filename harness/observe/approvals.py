@@ -14,8 +14,8 @@ from typing import Any
 
 import boto3
 
-from .stack import StackOutputs
-from .waiting import poll
+from harness.deploy.stack import StackOutputs
+from harness.observe.waiting import poll
 
 REJECTED = "ApprovalRejected"  # the error name the order definition's Catch matches
 

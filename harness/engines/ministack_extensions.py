@@ -2,7 +2,7 @@
 
 Run *instead of* the `ministack` command, by MiniStack's own interpreter:
 
-    GATEWAY_PORT=4566 BIND_HOST=127.0.0.1 .tools/ministack/bin/python -I harness/ministack_extensions.py
+    GATEWAY_PORT=4566 BIND_HOST=127.0.0.1 .tools/ministack/bin/python -I harness/engines/ministack_extensions.py
 
 It applies the corrections below to the MiniStack it imports, then starts it
 exactly as `ministack` does (`ministack.app.main()`). Each correction closes a
@@ -89,7 +89,7 @@ def check_version() -> str:
     found = version("ministack")
     if found != PINNED_VERSION:
         raise ExtensionMismatch(
-            f"harness/ministack_extensions.py was written against ministack {PINNED_VERSION}, found {found}: "
+            f"harness/engines/ministack_extensions.py was written against ministack {PINNED_VERSION}, found {found}: "
             "re-check each correction against the new release (tests/ministack/), then update PINNED_VERSION"
         )
     return found

@@ -301,7 +301,7 @@ def _json_service(endpoint_prefix: str) -> tuple[str, str] | None:
 
 
 class RestApiExecutor:
-    """Answers the stage requests of HarnessApp (harness/emulator.py)."""
+    """Answers the stage requests of HarnessApp (harness/emulator/embedded.py)."""
 
     def __init__(self, app: Callable, account_id: str) -> None:
         self.app = app  # the whole emulator: integrations call back into it

@@ -25,8 +25,8 @@ import boto3
 import requests
 from boto3.dynamodb.types import TypeDeserializer
 
-from .stack import StackOutputs
-from .waiting import poll
+from harness.deploy.stack import StackOutputs
+from harness.observe.waiting import poll
 
 TERMINAL = {"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"}
 _deserializer = TypeDeserializer()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from .observe import Execution, Observer, item_to_dict
+from harness.observe.observer import Execution, Observer, item_to_dict
 
 # The test catalogue: every sku the tests and the demo order, with its stock.
 # Tests read levels before and after an order, so they do not depend on these

@@ -5,7 +5,7 @@ Docker engine. `install()` replaces the one method that does that,
 `moto.awslambda.models.LambdaFunction._invoke_lambda(self, event) -> (payload,
 errored, logs)`, with a runner that executes the function's real deployment
 package (`self.code_bytes`, the zip) in a Python process of its own
-(harness/lambda_runner.py), with:
+(harness/emulator/lambda_runner.py), with:
 
 - the function's environment variables, the variables Lambda's runtime sets
   (AWS_REGION, AWS_LAMBDA_FUNCTION_NAME, ...) and AWS_ENDPOINT_URL pointing at

@@ -9,7 +9,7 @@ requirements-ministack.txt), with boto3 next to it: its Lambda functions run
 as local processes of that interpreter, and AWS's Python runtime provides boto3.
 
 It is started as `GATEWAY_PORT=<port> BIND_HOST=127.0.0.1 <its python> -I
-harness/ministack_extensions.py`, which applies the corrections described
+harness/engines/ministack_extensions.py`, which applies the corrections described
 there and then runs `ministack` itself. The process gets a session of its
 own, so stopping it signals its process group: the server and the Lambda
 workers it started.
@@ -23,13 +23,13 @@ import socket
 import subprocess
 from pathlib import Path
 
-from . import localstack
-from .tfrun import ROOT
-from .waiting import WaitTimeout, poll
+from harness.deploy.terraform import ROOT
+from harness.engines import localstack
+from harness.observe.waiting import WaitTimeout, poll
 
 TOOLS_DIR = Path(os.environ.get("MINISTACK_VENV") or ROOT / ".tools" / "ministack")
 PYTHON = TOOLS_DIR / "bin" / "python"
-EXTENSIONS = ROOT / "harness" / "ministack_extensions.py"
+EXTENSIONS = Path(__file__).resolve().parent / "ministack_extensions.py"
 REQUIREMENTS = ROOT / "requirements-ministack.txt"
 LOGS = ROOT / "build" / "ministack"
 
@@ -77,7 +77,7 @@ class MiniStack:
 
     def command(self) -> list[str]:
         # -I: isolated from the caller's PYTHON* settings, user site and script folder
-        # (harness/, where this module's name would shadow the ministack package).
+        # (harness/engines/, where this module's name would shadow the ministack package).
         if self.extensions:
             return [str(PYTHON), "-I", str(EXTENSIONS)]
         return [str(PYTHON), "-I", "-m", "ministack"]

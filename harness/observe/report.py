@@ -15,7 +15,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-from .observe import Execution
+from harness.observe.observer import Execution
 
 VISITED = "#d8f0dc"
 RETRIED = "#fde7c2"

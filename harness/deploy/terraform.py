@@ -29,7 +29,7 @@ from typing import Any
 
 import tftest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MIRRORED = ["*.tf", "modules", "definitions"]
 OVERRIDE = "emulator_override.tf"
 # Every service the stack and its tests call. Names are the provider's `endpoints` arguments.
@@ -74,7 +74,7 @@ def provider_override(endpoint_url: str) -> str:
     """The provider block terraform-local writes, for any LocalStack-compatible endpoint,
     and the root module's api_url as the emulator serves the stage."""
     endpoints = "\n".join(f'    {name:<10} = "{endpoint_url}"' for name in ENDPOINT_SERVICES)
-    return f"""# Written by harness/tfrun.py: points the AWS provider at {endpoint_url}.
+    return f"""# Written by harness/deploy/terraform.py: points the AWS provider at {endpoint_url}.
 provider "aws" {{
   access_key                  = "testing"
   secret_key                  = "testing"
@@ -91,7 +91,7 @@ provider "aws" {{
 # The stage's URL where an emulator serves it. AWS's invoke URL,
 # https://<api id>.execute-api.<region>.amazonaws.com/<stage>, names a host only
 # AWS resolves; emulators serve the stage at LocalStack's path instead
-# (the embedded one: harness/api_gateway.py).
+# (the embedded one: harness/emulator/api_gateway.py).
 output "api_url" {{
   value = one([for url in module.ingress[*].invoke_url : replace(url, "{INVOKE_URL_PATTERN}", "{endpoint_url}/restapis/$1/$2/_user_request_")])
 }}

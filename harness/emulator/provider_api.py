@@ -23,7 +23,7 @@ from moto.stepfunctions.parser.asl.static_analyser.express_static_analyser impor
 from moto.stepfunctions.parser.asl.static_analyser.static_analyser import StaticAnalyser
 from moto.stepfunctions.responses import StepFunctionResponse
 
-from . import definition_rules
+from harness.analysis import definition_rules
 
 
 def validation_diagnostics(definition: str, machine_type: str = "STANDARD") -> list[dict[str, str]]:

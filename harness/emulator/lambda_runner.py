@@ -1,7 +1,7 @@
 """Runs one Lambda function's handler in a process of its own: the emulator's
-stand-in for a Lambda execution environment (harness/lambda_seam.py starts it).
+stand-in for a Lambda execution environment (harness/emulator/lambda_seam.py starts it).
 
-    python -I harness/lambda_runner.py CODE_DIR MODULE.FUNCTION RESULT_FD
+    python -I harness/emulator/lambda_runner.py CODE_DIR MODULE.FUNCTION RESULT_FD
 
 `-I` keeps the harness and the working directory off sys.path: the handler sees
 its unpacked deployment package (CODE_DIR), the standard library and the

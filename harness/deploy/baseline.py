@@ -9,12 +9,12 @@ broad permissions, no dead-letter queue, no on-failure destination, nothing
 that records a request.
 
 The three functions share one package of lambdas/baseline, zipped as the order
-functions' is (scripts/package_lambdas.py, through harness/packages.py); each
+functions' is (scripts/package_lambdas.py, through harness/deploy/packages.py); each
 has its own handler.
 
 Emulator note: on AWS the coordinator returns within milliseconds and its
 workers run later. On the emulator, an Event invocation (Lambda's retries of a
-failed one included, harness/fidelity.py async_invocations_retry_function_errors)
+failed one included, harness/emulator/fidelity.py async_invocations_retry_function_errors)
 runs inside the coordinator's Invoke call. So when the coordinator has answered,
 its workers have finished, and the coordinator's timeout here is long enough to
 cover them (COORDINATOR_TIMEOUT_SECONDS).
@@ -30,10 +30,10 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from .emulator import CREDENTIALS, EmbeddedEmulator
-from .packages import package_bytes
+from harness.deploy.packages import package_bytes
+from harness.emulator.embedded import CREDENTIALS, EmbeddedEmulator
 
-SOURCE_DIR = Path(__file__).resolve().parent.parent / "lambdas" / "baseline"
+SOURCE_DIR = Path(__file__).resolve().parents[2] / "lambdas" / "baseline"
 COORDINATOR = "notification-coordinator"
 # The worker names are hard-coded in lambdas/baseline/coordinator.py: they cannot be changed here.
 SMS_SENDER = "sms-sender"

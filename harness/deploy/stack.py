@@ -11,7 +11,7 @@ from dataclasses import MISSING, asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .tfrun import ROOT, Workspace, plan_changes, plan_variables, state_machine_definitions
+from harness.deploy.terraform import ROOT, Workspace, plan_changes, plan_variables, state_machine_definitions
 
 # Variables that keep end-to-end runs short: ASL's smallest retry interval is 1 s.
 TEST_VARIABLES_FILE = ROOT / "tests" / "test.tfvars.json"

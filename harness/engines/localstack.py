@@ -1,6 +1,6 @@
 """LocalStack as a deploy target: where it is, whether it is ready, whether it
 serves every service the stack uses. Terraform reaches it through the same
-provider override as any emulator (harness/tfrun.py).
+provider override as any emulator (harness/deploy/terraform.py).
 
 Where: `localstack-client`'s configuration (LOCALSTACK_HOST, default
 localhost:4566; AWS_ENDPOINT_URL overrides it; USE_SSL for https), the same
@@ -22,8 +22,8 @@ from typing import Any
 import requests
 from localstack_client import config as localstack_config
 
-from .tfrun import ENDPOINT_SERVICES
-from .waiting import WaitTimeout, poll
+from harness.deploy.terraform import ENDPOINT_SERVICES
+from harness.observe.waiting import WaitTimeout, poll
 
 # Service names in /_localstack/health for the Terraform endpoint names.
 _HEALTH_NAMES = {"sfn": "stepfunctions"}

@@ -39,7 +39,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .definition_rules import iter_states
+from harness.analysis.definition_rules import iter_states
 
 # Actions AWS offers no resource narrower than "*" for (the Service Authorization
 # Reference gives them no resource type, or none these calls can name).
@@ -171,7 +171,7 @@ def _task_needs(where: str, resource: str, parameters: Mapping[str, Any], accoun
         return _lambda(where, _function_arn(_literal(parameters, "FunctionName", where), account))
     if service == "states" and action == "startExecution":
         return _start_execution(where, _literal(parameters, "StateMachineArn", where), suffix, account)
-    raise Underivable(f"{where}: the derivation does not know {resource}; add it to harness/iam_derivation.py")
+    raise Underivable(f"{where}: the derivation does not know {resource}; add it to harness/analysis/iam_derivation.py")
 
 
 def _sns_publish(where: str, parameters: Mapping[str, Any], account: Account) -> list[Need]:
@@ -249,7 +249,7 @@ def _aws_sdk(where: str, service: str, action: str, parameters: Mapping[str, Any
         return [Need(Permission(iam_action, "*", condition), f"{where}: metrics in {namespace}")]
     raise Underivable(
         f"{where}: the derivation does not know aws-sdk:{service}:{action}; "
-        "add its resource to harness/iam_derivation.py"
+        "add its resource to harness/analysis/iam_derivation.py"
     )
 
 

@@ -3,9 +3,9 @@ APIs, where its deliveries are read (observe.Inspection), and a clean stop.
 `make up EMULATOR=...`, `make localstack-test` and `make bench` choose among them.
 
   embedded    moto in this process, with the project's corrections and fault injector
-  ministack   the pinned MiniStack, started with the project's extensions (harness/ministack.py)
+  ministack   the pinned MiniStack, started with the project's extensions (harness/engines/ministack.py)
   localstack  a LocalStack answering at LOCALSTACK_HOST, or one started in Docker when a
-              Docker engine runs and LOCALSTACK_AUTH_TOKEN is set (harness/localstack.py)
+              Docker engine runs and LOCALSTACK_AUTH_TOKEN is set (harness/engines/localstack.py)
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from . import localstack, ministack
-from .observe import LOCALSTACK_INSPECTION, MINISTACK_INSPECTION, Inspection
+from harness.engines import localstack, ministack
+from harness.observe.observer import LOCALSTACK_INSPECTION, MINISTACK_INSPECTION, Inspection
 
 ENGINES = ("embedded", "ministack", "localstack")
 
@@ -58,7 +58,7 @@ def why_unavailable(name: str) -> str | None:
 def running(name: str, host: str = "127.0.0.1", port: int | None = None) -> Iterator[Engine]:
     """Run (or find) the engine; stop what was started here when the block ends."""
     if name == "embedded":
-        from .emulator import EmbeddedEmulator  # moto: imported only when it runs
+        from harness.emulator.embedded import EmbeddedEmulator  # moto: imported only when it runs
 
         with EmbeddedEmulator(host=host, port=port) as emulator:
             yield Engine(
@@ -78,7 +78,7 @@ def running(name: str, host: str = "127.0.0.1", port: int | None = None) -> Iter
                 name,
                 server.endpoint_url,
                 MINISTACK_INSPECTION,
-                detail=f"MiniStack {ministack.pinned_version()} with harness/ministack_extensions.py",
+                detail=f"MiniStack {ministack.pinned_version()} with harness/engines/ministack_extensions.py",
             )
         return
     if name == "localstack":

@@ -7,9 +7,9 @@ test_delivery_endpoints.py pins the shapes):
   GET|DELETE /_aws/sns/sms-messages   SMS published to phone numbers
                                       (?accountId= &region= &phoneNumber=)
   GET|DELETE /_aws/ses                emails sent through SES v1 or v2 (?id= &email= filters on Source)
-  GET|POST|DELETE /_harness/faults    fault rules (see harness/faults.py)
+  GET|POST|DELETE /_harness/faults    fault rules (see harness/emulator/faults.py)
   ANY /restapis/<api id>/<stage>/_user_request_/<path>
-                                      a REST API's stage, executed (harness/api_gateway.py)
+                                      a REST API's stage, executed (harness/emulator/api_gateway.py)
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
 from werkzeug.serving import make_server
 
-from . import acceleration, api_gateway, fidelity, lambda_seam, provider_api
-from .faults import FaultInjector, rules_from_json
+from harness.emulator import acceleration, api_gateway, fidelity, lambda_seam, provider_api
+from harness.emulator.faults import FaultInjector, rules_from_json
 
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 # The harness sees each answer as the emulator gave it: no client-side retries.
