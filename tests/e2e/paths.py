@@ -1,10 +1,10 @@
 """The state paths the end-to-end tests expect, in one place.
 
 An execution's path is the names of the states it entered, in order
-(harness/observe/observer.py). Every test that pins a path, or names a state to find on
-one, takes the names from here: a state renamed or merged in
-definitions/notification.asl.json or definitions/order.asl.json changes this
-file and no test.
+(harness/observe/observer.py). Every test that pins a path, whole or its end,
+takes it from here: a state renamed or merged in definitions/notification.asl.json
+or definitions/order.asl.json changes this file, and the few tests that name the
+one state they count attempts of.
 """
 
 from __future__ import annotations
@@ -25,6 +25,16 @@ NOTIFICATION_BRANCHES = {
 }
 NOTIFICATION_REPORT = ["RecordOutcome", "PublishOutcomeEvent", "PutOutcomeMetric", "CheckDelivered"]
 NOTIFICATION_INVALID_MODE = ["CheckCommonFields", "RejectDeliveryMode"]
+# How a notification that reached its channels ends, by its status.
+NOTIFICATION_OUTCOME = {
+    "DELIVERED": ["DecideOutcome", "MarkDelivered", *NOTIFICATION_REPORT, "ReportOutcome"],
+    "PARTIALLY_DELIVERED": ["DecideOutcome", "MarkPartiallyDelivered", *NOTIFICATION_REPORT, "ReportOutcome"],
+    "FAILED": ["DecideOutcome", "MarkFailed", *NOTIFICATION_REPORT, "FailDelivery"],
+}
+# How a notification ends that stops at the status table.
+NOTIFICATION_DUPLICATE = ["RecordRequest", "ReportDuplicate"]
+NOTIFICATION_UNRECORDED = ["RecordRequest", "RejectUnrecorded"]
+NOTIFICATION_OUTCOME_UNRECORDED = ["RecordOutcome", "RejectUnrecordedOutcome"]
 
 
 def assert_notification_path(execution, *, before: list[str], branches: set[str], after: list[str]) -> None:

@@ -17,7 +17,8 @@ from harness.emulator.faults import FaultRule
 
 # The expected state paths (tests/e2e/paths.py), under this file's short names.
 from tests.e2e.paths import NOTIFICATION_BRANCHES as SENT_BRANCHES
-from tests.e2e.paths import NOTIFICATION_INVALID_MODE
+from tests.e2e.paths import NOTIFICATION_DUPLICATE, NOTIFICATION_INVALID_MODE
+from tests.e2e.paths import NOTIFICATION_OUTCOME as OUTCOME
 from tests.e2e.paths import NOTIFICATION_RECORD as RECORD
 from tests.e2e.paths import NOTIFICATION_REPORT as REPORT
 from tests.e2e.paths import NOTIFICATION_VALIDATION as VALIDATION
@@ -63,7 +64,7 @@ def test_every_requested_channel_is_delivered(observer, recipient, variables, mo
         execution,
         before=VALIDATION[mode] + RECORD,
         branches=SENT_BRANCHES[mode],
-        after=["DecideOutcome", "MarkDelivered", *REPORT, "ReportOutcome"],
+        after=OUTCOME["DELIVERED"],
     )
     expected = {
         "sms": "SENT" if "sms" in CHANNELS[mode] else "NOT_REQUESTED",
@@ -157,7 +158,7 @@ def test_dual_with_one_failed_channel_is_partially_delivered(observer, recipient
         execution,
         before=VALIDATION["dual"] + RECORD,
         branches=SENT_BRANCHES["dual"] | {mark_failed},
-        after=["DecideOutcome", "MarkPartiallyDelivered", *REPORT, "ReportOutcome"],
+        after=OUTCOME["PARTIALLY_DELIVERED"],
     )
     send_state = "SendSms" if failing == "sms" else "SendEmail"
     assert execution.attempts(send_state) == 1, "a permanent error must not be retried"
@@ -187,7 +188,7 @@ def test_nothing_delivered_fails_with_delivery_failed(observer, recipient, fault
     # THEN the execution fails with DeliveryFailed, after recording and announcing it
     assert execution.status == "FAILED", execution.describe()
     assert execution.error == "DeliveryFailed"
-    assert execution.path[-7:] == ["DecideOutcome", "MarkFailed", *REPORT, "FailDelivery"]
+    assert execution.path[-len(OUTCOME["FAILED"]) :] == OUTCOME["FAILED"]
     record = observer.record(recipient["notification_id"])
     assert record["status"] == "FAILED"
     for channel in CHANNELS[mode]:
@@ -280,7 +281,7 @@ def test_a_repeated_notification_id_sends_nothing_more(observer, recipient):
     # THEN it succeeds as a duplicate, sends nothing and leaves the record alone
     assert again.status == "SUCCEEDED", again.describe()
     assert again.output == {"notification_id": recipient["notification_id"], "status": "DUPLICATE"}
-    assert again.path[-2:] == ["RecordRequest", "ReportDuplicate"]
+    assert again.path[-2:] == NOTIFICATION_DUPLICATE
     assert len(observer.sms(recipient["user_phone"])) == 1
     assert len(observer.emails(recipient["user_email"])) == 1
     assert observer.record(recipient["notification_id"]) == record_before

@@ -22,7 +22,12 @@ import pytest
 from harness.analysis.definition_rules import iter_states
 from harness.emulator.faults import FaultRule
 from harness.observe.order_saga import OrderObserver, seed_stock
-from tests.e2e.paths import ORDER_DECIDED_BY, ORDER_REFUND_NOTE
+from tests.e2e.paths import (
+    NOTIFICATION_OUTCOME_UNRECORDED,
+    NOTIFICATION_UNRECORDED,
+    ORDER_DECIDED_BY,
+    ORDER_REFUND_NOTE,
+)
 from tests.e2e.test_notification import CHANNELS, request_for
 from tests.support import order_functions
 
@@ -216,7 +221,7 @@ def test_a_request_that_cannot_be_recorded_sends_nothing(
 
     # THEN it fails RecordingFailed before any channel, after the retries a transient error gets
     assert (execution.status, execution.error) == ("FAILED", "RecordingFailed"), execution.describe()
-    assert execution.path[-2:] == ["RecordRequest", "RejectUnrecorded"]
+    assert execution.path[-2:] == NOTIFICATION_UNRECORDED
     assert execution.attempts("RecordRequest") == (1 + variables["service_max_attempts"] if transient else 1)
     # AND nothing was recorded, sent or announced
     assert observer.record(recipient["notification_id"]) is None
@@ -250,7 +255,7 @@ def test_an_outcome_that_cannot_be_recorded_fails_after_the_deliveries(observer,
 
     # THEN both messages went out, then the execution failed RecordingFailed
     assert (execution.status, execution.error) == ("FAILED", "RecordingFailed"), execution.describe()
-    assert execution.path[-2:] == ["RecordOutcome", "RejectUnrecordedOutcome"]
+    assert execution.path[-2:] == NOTIFICATION_OUTCOME_UNRECORDED
     assert execution.attempts("RecordOutcome") == 1 + variables["service_max_attempts"]
     assert_delivered_once(observer, recipient, "dual")
     # AND what it leaves: the record stays IN_PROGRESS, with no channel results, pointing
