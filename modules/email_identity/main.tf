@@ -2,5 +2,4 @@
 # SES refuses to send from it until someone follows that link.
 resource "aws_sesv2_email_identity" "this" {
   email_identity = var.email
-  tags           = var.tags
 }

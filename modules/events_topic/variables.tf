@@ -7,9 +7,3 @@ variable "kms_key_arn" {
   description = "ARN (or alias) of the customer managed KMS key that encrypts messages at rest."
   type        = string
 }
-
-variable "tags" {
-  description = "Tags for the topic."
-  type        = map(string)
-  default     = {}
-}

@@ -29,7 +29,6 @@ data "aws_iam_policy_document" "assume_role" {
 resource "aws_iam_role" "this" {
   name               = var.name
   assume_role_policy = data.aws_iam_policy_document.assume_role.json
-  tags               = var.tags
 }
 
 data "aws_iam_policy_document" "this" {
@@ -82,7 +81,6 @@ resource "aws_cloudwatch_log_group" "this" {
   name              = local.log_group_name
   retention_in_days = var.log_retention_days
   kms_key_id        = var.kms_key_arn
-  tags              = var.tags
 }
 
 resource "aws_lambda_function" "this" {
@@ -117,8 +115,6 @@ resource "aws_lambda_function" "this" {
       variables = environment.value
     }
   }
-
-  tags = var.tags
 
   # Lambda checks the role when the function is created, and the first
   # invocation writes to the log group.

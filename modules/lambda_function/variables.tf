@@ -96,9 +96,3 @@ variable "log_retention_days" {
   type        = number
   default     = 365
 }
-
-variable "tags" {
-  description = "Tags for the function, its role and its log group."
-  type        = map(string)
-  default     = {}
-}

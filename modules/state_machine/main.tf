@@ -36,7 +36,6 @@ data "aws_iam_policy_document" "assume_role" {
 resource "aws_iam_role" "this" {
   name               = var.role_name
   assume_role_policy = data.aws_iam_policy_document.assume_role.json
-  tags               = var.tags
 }
 
 data "aws_iam_policy_document" "this" {
@@ -146,7 +145,6 @@ resource "aws_cloudwatch_log_group" "this" {
   name              = var.log_group_name
   retention_in_days = var.log_retention_days
   kms_key_id        = var.kms_key_arn
-  tags              = var.tags
 }
 
 resource "aws_sfn_state_machine" "this" {
@@ -171,8 +169,6 @@ resource "aws_sfn_state_machine" "this" {
     kms_key_id                        = var.kms_key_arn
     kms_data_key_reuse_period_seconds = var.kms_data_key_reuse_period_seconds
   }
-
-  tags = var.tags
 
   # Step Functions checks the role's logging permissions when the state
   # machine is created, so the policy must be in place first.

@@ -81,9 +81,3 @@ variable "kms_data_key_reuse_period_seconds" {
     error_message = "kms_data_key_reuse_period_seconds must be from 60 to 900."
   }
 }
-
-variable "tags" {
-  description = "Tags for the state machine, its role and its log group."
-  type        = map(string)
-  default     = {}
-}

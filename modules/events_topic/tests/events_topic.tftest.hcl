@@ -14,9 +14,6 @@ override_resource {
 variables {
   name        = "demo-events"
   kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/11111111-1111-1111-1111-111111111111"
-  tags = {
-    team = "payments"
-  }
 }
 
 run "topic" {
@@ -27,10 +24,6 @@ run "topic" {
   assert {
     condition     = aws_sns_topic.this.kms_master_key_id == var.kms_key_arn
     error_message = "The topic must be encrypted with the given customer managed key."
-  }
-  assert {
-    condition     = aws_sns_topic.this.tags == tomap({ team = "payments" })
-    error_message = "The topic must carry var.tags."
   }
   assert {
     condition     = output.arn == "arn:aws:sns:us-east-1:123456789012:demo-events"
