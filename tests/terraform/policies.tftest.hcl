@@ -2,9 +2,9 @@
 # table (local.notification_policy_statements in main.tf,
 # local.order_policy_statements in orders.tf), on the ARNs of this stack; each
 # order function's role exactly what its code calls. modules/state_machine and
-# modules/lambda_function's own tests prove that a role's policy renders the
-# statements it is given, unchanged, plus only the module's logging, tracing
-# and key statements.
+# modules/lambda_function's own tests prove that a role's statements are the
+# ones it is given, unchanged, plus only the module's logging, tracing and key
+# statements; modules/policy_document's, that each statement is rendered as given.
 #
 # The ARNs come from tests/terraform/mocks (account 123456789012, us-east-1,
 # name_prefix "sfn-refactor"). A new integration in a definition fails
