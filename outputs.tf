@@ -10,12 +10,12 @@ output "status_table_name" {
 
 output "events_topic_arn" {
   description = "SNS topic that receives an event for every finished notification."
-  value       = module.events_topic.arn
+  value       = aws_sns_topic.events.arn
 }
 
 output "sender_email" {
   description = "Address notification emails are sent from (must be verified in SES)."
-  value       = module.email_identity.email
+  value       = aws_sesv2_email_identity.sender.email_identity
 }
 
 output "region" {

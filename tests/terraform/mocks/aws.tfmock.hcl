@@ -78,14 +78,14 @@ override_resource {
 }
 
 override_resource {
-  target = module.events_topic.aws_sns_topic.this
+  target = aws_sns_topic.events
   values = {
     arn = "arn:aws:sns:us-east-1:123456789012:sfn-refactor-notification-events"
   }
 }
 
 override_resource {
-  target = module.email_identity.aws_sesv2_email_identity.this
+  target = aws_sesv2_email_identity.sender
   values = {
     arn = "arn:aws:ses:us-east-1:123456789012:identity/notifications@example.com"
   }

@@ -1,4 +1,0 @@
-variable "email" {
-  description = "Email address to send from."
-  type        = string
-}
