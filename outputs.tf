@@ -26,17 +26,6 @@ output "region" {
 output "order_state_machine_arn" {
   description = "ARN of the order state machine: start an execution per order here."
   value       = module.order_workflow.arn
-
-  # Relations between variables, which variable validations cannot express
-  # before Terraform 1.9; a precondition fails the plan.
-  precondition {
-    condition     = var.approval_heartbeat_seconds < var.approval_timeout_seconds
-    error_message = "approval_heartbeat_seconds must be less than approval_timeout_seconds (an ASL rule)."
-  }
-  precondition {
-    condition     = var.approval_threshold_cents <= var.fraud_amount_limit_cents
-    error_message = "approval_threshold_cents must not be above fraud_amount_limit_cents: such orders would be fraud suspects before anyone could approve them."
-  }
 }
 
 output "approval_queue_url" {

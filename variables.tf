@@ -194,6 +194,11 @@ variable "approval_threshold_cents" {
     condition     = var.approval_threshold_cents >= 1 && floor(var.approval_threshold_cents) == var.approval_threshold_cents
     error_message = "approval_threshold_cents must be a whole number, at least 1."
   }
+
+  validation {
+    condition     = var.approval_threshold_cents <= var.fraud_amount_limit_cents
+    error_message = "approval_threshold_cents must not be above fraud_amount_limit_cents: such orders would be fraud suspects before anyone could approve them."
+  }
 }
 
 variable "approval_timeout_seconds" {
@@ -215,6 +220,11 @@ variable "approval_heartbeat_seconds" {
   validation {
     condition     = var.approval_heartbeat_seconds >= 1 && floor(var.approval_heartbeat_seconds) == var.approval_heartbeat_seconds
     error_message = "approval_heartbeat_seconds must be a whole number, at least 1."
+  }
+
+  validation {
+    condition     = var.approval_heartbeat_seconds < var.approval_timeout_seconds
+    error_message = "approval_heartbeat_seconds must be less than approval_timeout_seconds (an ASL rule)."
   }
 }
 
