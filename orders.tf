@@ -1,16 +1,7 @@
 # The order-processing saga (docs/orders.md): six single-purpose functions
 # hold the business rules, the order state machine orchestrates them, waits
 # for an operator's approval on a queue, and notifies customers through the
-# notification workflow (main.tf) as nested executions.
-
-data "aws_caller_identity" "current" {}
-
-data "aws_partition" "current" {}
-
-locals {
-  account_id = data.aws_caller_identity.current.account_id
-  partition  = data.aws_partition.current.partition
-}
+# notification workflow (notification.tf) as nested executions.
 
 # A key of its own: the order data, the approval queue, the functions'
 # environment and all the order stack's logs. Separate from the notification

@@ -10,12 +10,12 @@ output "status_table_name" {
 
 output "events_topic_arn" {
   description = "SNS topic that receives an event for every finished notification."
-  value       = module.events_topic.arn
+  value       = aws_sns_topic.events.arn
 }
 
 output "sender_email" {
   description = "Address notification emails are sent from (must be verified in SES)."
-  value       = module.email_identity.email
+  value       = aws_sesv2_email_identity.sender.email_identity
 }
 
 output "region" {
@@ -26,17 +26,6 @@ output "region" {
 output "order_state_machine_arn" {
   description = "ARN of the order state machine: start an execution per order here."
   value       = module.order_workflow.arn
-
-  # Relations between variables, which variable validations cannot express
-  # before Terraform 1.9; a precondition fails the plan.
-  precondition {
-    condition     = var.approval_heartbeat_seconds < var.approval_timeout_seconds
-    error_message = "approval_heartbeat_seconds must be less than approval_timeout_seconds (an ASL rule)."
-  }
-  precondition {
-    condition     = var.approval_threshold_cents <= var.fraud_amount_limit_cents
-    error_message = "approval_threshold_cents must not be above fraud_amount_limit_cents: such orders would be fraud suspects before anyone could approve them."
-  }
 }
 
 output "approval_queue_url" {

@@ -27,13 +27,13 @@ variable "sender_email" {
 }
 
 variable "default_email_subject" {
-  description = "Subject used when a request carries no subject of its own."
+  description = "Subject of a notification email whose request carries no subject of its own."
   type        = string
   default     = "Your notification"
 }
 
 variable "state_machine_type" {
-  description = "STANDARD (exactly-once, execution history, up to a year) or EXPRESS (cheaper at volume, history only in CloudWatch Logs)."
+  description = "Type of the notification state machine: STANDARD (exactly-once, execution history, up to a year) or EXPRESS (cheaper at volume, history only in CloudWatch Logs). The order state machine is always STANDARD: it waits for approvals and nested executions."
   type        = string
   default     = "STANDARD"
 
@@ -44,7 +44,7 @@ variable "state_machine_type" {
 }
 
 variable "task_timeout_seconds" {
-  description = "TimeoutSeconds of every service-call Task in the notification workflow."
+  description = "TimeoutSeconds of every Task in both workflows that calls a service directly: the table writes, the SMS, the email, the outcome event and metric. Function, approval and nested-notification Tasks have their own: lambda_timeout_seconds + 5, approval_timeout_seconds, order_notification_timeout_seconds."
   type        = number
   default     = 10
 
@@ -55,7 +55,7 @@ variable "task_timeout_seconds" {
 }
 
 variable "retry_interval_seconds" {
-  description = "IntervalSeconds of every transient-error retrier (the wait before the first retry)."
+  description = "IntervalSeconds of every transient-error retrier in both workflows (the wait before the first retry); the payment retrier has payment_retry_interval_seconds instead."
   type        = number
   default     = 2
 
@@ -66,7 +66,7 @@ variable "retry_interval_seconds" {
 }
 
 variable "retry_backoff_rate" {
-  description = "BackoffRate of every transient-error retrier: each wait is the previous one times this."
+  description = "BackoffRate of every transient-error retrier in both workflows: each wait is the previous one times this."
   type        = number
   default     = 2
 
@@ -77,7 +77,7 @@ variable "retry_backoff_rate" {
 }
 
 variable "retry_max_delay_seconds" {
-  description = "MaxDelaySeconds of every transient-error retrier: the cap on one wait."
+  description = "MaxDelaySeconds of every transient-error retrier in both workflows: the cap on one wait."
   type        = number
   default     = 30
 
@@ -122,13 +122,13 @@ variable "record_ttl_days" {
 }
 
 variable "metric_namespace" {
-  description = "CloudWatch namespace of the workflow's outcome metric."
+  description = "CloudWatch namespace of the notification workflow's outcome metric, which the failed-notifications alarm watches."
   type        = string
   default     = "SfnRefactor/Notifications"
 }
 
 variable "log_retention_days" {
-  description = "Retention of the state machine's CloudWatch log group."
+  description = "Days CloudWatch Logs keeps the stack's logs: both state machines', the order functions' and the API's (access and execution logs)."
   type        = number
   default     = 365
 
@@ -139,7 +139,7 @@ variable "log_retention_days" {
 }
 
 variable "log_level" {
-  description = "Step Functions log level: ALL, ERROR, FATAL or OFF. Execution data is never logged (it holds phone numbers and email addresses)."
+  description = "Step Functions log level of both state machines: ALL, ERROR, FATAL or OFF. Execution data is never logged (it holds phone numbers and email addresses)."
   type        = string
   default     = "ALL"
 
@@ -156,7 +156,7 @@ variable "tags" {
 }
 
 variable "service_max_attempts" {
-  description = "How many times a transient failure of a bookkeeping call (status table write, outcome event, metric) is retried."
+  description = "How many times a transient failure of a service call is retried, in both workflows: a table write, the outcome event or metric, Lambda's own errors when it invokes an order function, and a nested notification refused at the account's execution limit."
   type        = number
   default     = 3
 
@@ -167,13 +167,13 @@ variable "service_max_attempts" {
 }
 
 variable "deletion_protection" {
-  description = "Protect the status table from deletion. Off by default so the demo stack destroys cleanly; turn it on for anything holding real records."
+  description = "Protect every table (notification status, orders, stock, payments) from deletion. Off by default so the demo stack destroys cleanly; turn it on for anything holding real records."
   type        = bool
   default     = false
 }
 
 variable "kms_key_deletion_window_days" {
-  description = "Days KMS waits before deleting the stack's key after terraform destroy (7-30); data encrypted with it is unreadable once it is gone."
+  description = "Days KMS waits before deleting each of the stack's keys (notification, order, API and alarms) after terraform destroy (7-30); data encrypted with a key is unreadable once it is gone."
   type        = number
   default     = 30
 
@@ -193,6 +193,11 @@ variable "approval_threshold_cents" {
   validation {
     condition     = var.approval_threshold_cents >= 1 && floor(var.approval_threshold_cents) == var.approval_threshold_cents
     error_message = "approval_threshold_cents must be a whole number, at least 1."
+  }
+
+  validation {
+    condition     = var.approval_threshold_cents <= var.fraud_amount_limit_cents
+    error_message = "approval_threshold_cents must not be above fraud_amount_limit_cents: such orders would be fraud suspects before anyone could approve them."
   }
 }
 
@@ -216,10 +221,15 @@ variable "approval_heartbeat_seconds" {
     condition     = var.approval_heartbeat_seconds >= 1 && floor(var.approval_heartbeat_seconds) == var.approval_heartbeat_seconds
     error_message = "approval_heartbeat_seconds must be a whole number, at least 1."
   }
+
+  validation {
+    condition     = var.approval_heartbeat_seconds < var.approval_timeout_seconds
+    error_message = "approval_heartbeat_seconds must be less than approval_timeout_seconds (an ASL rule)."
+  }
 }
 
 variable "payment_max_attempts" {
-  description = "How many times a charge (or refund) that failed transiently is retried before the order fails with PaymentUnavailable."
+  description = "How many times a charge or a refund that failed transiently is retried: then the order fails with PaymentUnavailable (a charge) or CompensationFailed (a refund)."
   type        = number
   default     = 3
 
@@ -230,7 +240,7 @@ variable "payment_max_attempts" {
 }
 
 variable "payment_retry_interval_seconds" {
-  description = "IntervalSeconds of the payment retrier: the wait before the first retry of a charge; later waits grow by retry_backoff_rate up to retry_max_delay_seconds, with full jitter."
+  description = "IntervalSeconds of the payment retrier: the wait before the first retry of a charge or a refund; later waits grow by retry_backoff_rate up to retry_max_delay_seconds, with full jitter."
   type        = number
   default     = 2
 

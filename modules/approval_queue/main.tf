@@ -25,8 +25,6 @@ resource "aws_sqs_queue" "dead_letter" {
     redrivePermission = "byQueue"
     sourceQueueArns   = [local.queue_arn]
   })
-
-  tags = var.tags
 }
 
 resource "aws_sqs_queue" "this" {
@@ -40,6 +38,4 @@ resource "aws_sqs_queue" "this" {
     deadLetterTargetArn = aws_sqs_queue.dead_letter.arn
     maxReceiveCount     = var.max_receive_count
   })
-
-  tags = var.tags
 }

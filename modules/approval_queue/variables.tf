@@ -34,9 +34,3 @@ variable "max_receive_count" {
     error_message = "max_receive_count must be from 1 to 1000."
   }
 }
-
-variable "tags" {
-  description = "Tags for both queues."
-  type        = map(string)
-  default     = {}
-}

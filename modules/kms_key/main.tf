@@ -128,7 +128,6 @@ resource "aws_kms_key" "this" {
   deletion_window_in_days = var.deletion_window_days
   enable_key_rotation     = true
   policy                  = data.aws_iam_policy_document.this.json
-  tags                    = var.tags
 }
 
 resource "aws_kms_alias" "this" {

@@ -35,9 +35,3 @@ variable "publishing_services" {
   type        = list(string)
   default     = []
 }
-
-variable "tags" {
-  description = "Tags for the key."
-  type        = map(string)
-  default     = {}
-}

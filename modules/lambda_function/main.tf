@@ -29,60 +29,46 @@ data "aws_iam_policy_document" "assume_role" {
 resource "aws_iam_role" "this" {
   name               = var.name
   assume_role_policy = data.aws_iam_policy_document.assume_role.json
-  tags               = var.tags
 }
 
-data "aws_iam_policy_document" "this" {
-  # What the function's code calls, supplied by the caller.
-  dynamic "statement" {
-    for_each = var.policy_statements
+# The role's statements: what the function's code calls (the caller's), then
+# what the module's own logging and tracing settings need.
+locals {
+  policy_statements = concat(var.policy_statements, [
+    {
+      # The function's own log group, created below (not by Lambda), so the
+      # role needs no logs:CreateLogGroup.
+      sid       = "WriteLogs"
+      actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+      resources = ["${local.log_group_arn}:*"]
+    },
+    {
+      # tracing_config Active: X-Ray actions support no resource narrower than "*".
+      # https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html
+      sid       = "SendTraces"
+      actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+      resources = ["*"]
+    },
+  ])
+}
 
-    content {
-      sid       = statement.value.sid
-      actions   = statement.value.actions
-      resources = statement.value.resources
+module "policy" {
+  source = "../policy_document"
 
-      dynamic "condition" {
-        for_each = statement.value.conditions
-
-        content {
-          test     = condition.value.test
-          variable = condition.value.variable
-          values   = condition.value.values
-        }
-      }
-    }
-  }
-
-  # The function's own log group, created below (not by Lambda), so the role
-  # needs no logs:CreateLogGroup.
-  statement {
-    sid       = "WriteLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${local.log_group_arn}:*"]
-  }
-
-  # tracing_config Active: X-Ray actions support no resource narrower than "*".
-  # https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html
-  statement {
-    sid       = "SendTraces"
-    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-    resources = ["*"]
-  }
+  statements = local.policy_statements
 }
 
 # Inline, so the role's permissions live and die with the role.
 resource "aws_iam_role_policy" "this" {
   name   = var.name
   role   = aws_iam_role.this.id
-  policy = data.aws_iam_policy_document.this.json
+  policy = module.policy.json
 }
 
 resource "aws_cloudwatch_log_group" "this" {
   name              = local.log_group_name
   retention_in_days = var.log_retention_days
   kms_key_id        = var.kms_key_arn
-  tags              = var.tags
 }
 
 resource "aws_lambda_function" "this" {
@@ -117,8 +103,6 @@ resource "aws_lambda_function" "this" {
       variables = environment.value
     }
   }
-
-  tags = var.tags
 
   # Lambda checks the role when the function is created, and the first
   # invocation writes to the log group.

@@ -67,23 +67,9 @@ variable "environment" {
 }
 
 variable "policy_statements" {
-  description = "IAM statements for what the function's code calls, and nothing else. Writing its own logs and traces is added by the module."
-  type = list(object({
-    sid       = string
-    actions   = list(string)
-    resources = list(string)
-    conditions = optional(list(object({
-      test     = string
-      variable = string
-      values   = list(string)
-    })), [])
-  }))
-  default = []
-
-  validation {
-    condition     = alltrue([for s in var.policy_statements : can(regex("^[A-Za-z0-9]+$", s.sid))])
-    error_message = "Each sid must be letters and digits only (an IAM rule)."
-  }
+  description = "IAM statements for what the function's code calls, and nothing else, each {sid, actions, resources, conditions = [{test, variable, values}] (optional)}: modules/policy_document's type, which checks them. Writing its own logs and traces is added by the module."
+  type        = any
+  default     = []
 }
 
 variable "kms_key_arn" {
@@ -95,10 +81,4 @@ variable "log_retention_days" {
   description = "Days CloudWatch Logs keeps the function's log events."
   type        = number
   default     = 365
-}
-
-variable "tags" {
-  description = "Tags for the function, its role and its log group."
-  type        = map(string)
-  default     = {}
 }

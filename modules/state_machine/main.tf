@@ -36,102 +36,87 @@ data "aws_iam_policy_document" "assume_role" {
 resource "aws_iam_role" "this" {
   name               = var.role_name
   assume_role_policy = data.aws_iam_policy_document.assume_role.json
-  tags               = var.tags
 }
 
-data "aws_iam_policy_document" "this" {
-  # What the definition calls, supplied by the caller.
-  dynamic "statement" {
-    for_each = var.policy_statements
+# The role's statements: what the definition calls (the caller's), then what
+# the module's own logging, tracing and encryption settings need.
+locals {
+  policy_statements = concat(
+    var.policy_statements,
+    [
+      {
+        # logging_configuration: Step Functions sets up vended-log delivery as
+        # the role. These actions support no resource narrower than "*".
+        # https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html
+        sid = "ManageLogDelivery"
+        actions = [
+          "logs:CreateLogDelivery",
+          "logs:GetLogDelivery",
+          "logs:UpdateLogDelivery",
+          "logs:DeleteLogDelivery",
+          "logs:ListLogDeliveries",
+          "logs:PutResourcePolicy",
+          "logs:DescribeResourcePolicies",
+          "logs:DescribeLogGroups",
+        ]
+        resources = ["*"]
+      },
+    ],
+    # EXPRESS workflows have no execution history; their events are written
+    # straight to the log group.
+    local.type == "EXPRESS" ? [
+      {
+        sid       = "WriteExecutionLogs"
+        actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
+      },
+    ] : [],
+    [
+      {
+        # tracing_configuration: X-Ray actions support no resource narrower than "*".
+        # https://docs.aws.amazon.com/step-functions/latest/dg/xray-iam.html
+        sid = "SendTraces"
+        actions = [
+          "xray:PutTraceSegments",
+          "xray:PutTelemetryRecords",
+          "xray:GetSamplingRules",
+          "xray:GetSamplingTargets",
+        ]
+        resources = ["*"]
+      },
+      {
+        # encryption_configuration: executions read and write their state and
+        # history under the key, for this state machine only.
+        # https://docs.aws.amazon.com/step-functions/latest/dg/encryption-at-rest.html
+        sid       = "UseStateMachineKey"
+        actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        resources = [var.kms_key_arn]
+        conditions = [{
+          test     = "StringEquals"
+          variable = "kms:EncryptionContext:aws:states:stateMachineArn"
+          values   = [local.state_machine_arn]
+        }]
+      },
+      {
+        # An encrypted state machine with logging on also needs a data key for
+        # the log delivery (same page as above).
+        sid       = "EncryptLogDelivery"
+        actions   = ["kms:GenerateDataKey"]
+        resources = [var.kms_key_arn]
+        conditions = [{
+          test     = "ArnLike"
+          variable = "kms:EncryptionContext:SourceArn"
+          values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:*"]
+        }]
+      },
+    ],
+  )
+}
 
-    content {
-      sid       = statement.value.sid
-      actions   = statement.value.actions
-      resources = statement.value.resources
+module "policy" {
+  source = "../policy_document"
 
-      dynamic "condition" {
-        for_each = statement.value.conditions
-
-        content {
-          test     = condition.value.test
-          variable = condition.value.variable
-          values   = condition.value.values
-        }
-      }
-    }
-  }
-
-  # logging_configuration: Step Functions sets up vended-log delivery as the
-  # role. These actions support no resource narrower than "*".
-  # https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html
-  statement {
-    sid = "ManageLogDelivery"
-    actions = [
-      "logs:CreateLogDelivery",
-      "logs:GetLogDelivery",
-      "logs:UpdateLogDelivery",
-      "logs:DeleteLogDelivery",
-      "logs:ListLogDeliveries",
-      "logs:PutResourcePolicy",
-      "logs:DescribeResourcePolicies",
-      "logs:DescribeLogGroups",
-    ]
-    resources = ["*"]
-  }
-
-  # EXPRESS workflows have no execution history; their events are written
-  # straight to the log group.
-  dynamic "statement" {
-    for_each = local.type == "EXPRESS" ? [aws_cloudwatch_log_group.this.arn] : []
-
-    content {
-      sid       = "WriteExecutionLogs"
-      actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-      resources = ["${statement.value}:*"]
-    }
-  }
-
-  # tracing_configuration: X-Ray actions support no resource narrower than "*".
-  # https://docs.aws.amazon.com/step-functions/latest/dg/xray-iam.html
-  statement {
-    sid = "SendTraces"
-    actions = [
-      "xray:PutTraceSegments",
-      "xray:PutTelemetryRecords",
-      "xray:GetSamplingRules",
-      "xray:GetSamplingTargets",
-    ]
-    resources = ["*"]
-  }
-
-  # encryption_configuration: executions read and write their state and
-  # history under the key, for this state machine only.
-  # https://docs.aws.amazon.com/step-functions/latest/dg/encryption-at-rest.html
-  statement {
-    sid       = "UseStateMachineKey"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [var.kms_key_arn]
-
-    condition {
-      test     = "StringEquals"
-      variable = "kms:EncryptionContext:aws:states:stateMachineArn"
-      values   = [local.state_machine_arn]
-    }
-  }
-
-  # An encrypted state machine with logging on also needs a data key for the
-  # log delivery (same page as above).
-  statement {
-    sid       = "EncryptLogDelivery"
-    actions   = ["kms:GenerateDataKey"]
-    resources = [var.kms_key_arn]
-
-    condition {
-      test     = "ArnLike"
-      variable = "kms:EncryptionContext:SourceArn"
-      values   = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:*"]
-    }
-  }
+  statements = local.policy_statements
 }
 
 # Inline, so the role's permissions live and die with the role (an
@@ -139,14 +124,13 @@ data "aws_iam_policy_document" "this" {
 resource "aws_iam_role_policy" "this" {
   name   = var.name
   role   = aws_iam_role.this.id
-  policy = data.aws_iam_policy_document.this.json
+  policy = module.policy.json
 }
 
 resource "aws_cloudwatch_log_group" "this" {
   name              = var.log_group_name
   retention_in_days = var.log_retention_days
   kms_key_id        = var.kms_key_arn
-  tags              = var.tags
 }
 
 resource "aws_sfn_state_machine" "this" {
@@ -172,7 +156,6 @@ resource "aws_sfn_state_machine" "this" {
     kms_data_key_reuse_period_seconds = var.kms_data_key_reuse_period_seconds
   }
 
-  tags = var.tags
 
   # Step Functions checks the role's logging permissions when the state
   # machine is created, so the policy must be in place first.

@@ -25,23 +25,9 @@ variable "role_name" {
 }
 
 variable "policy_statements" {
-  description = "IAM statements for what the definition calls (service integrations). Logging, X-Ray and the state machine's own key use are added by the module."
-  type = list(object({
-    sid       = string
-    actions   = list(string)
-    resources = list(string)
-    conditions = optional(list(object({
-      test     = string
-      variable = string
-      values   = list(string)
-    })), [])
-  }))
-  default = []
-
-  validation {
-    condition     = alltrue([for s in var.policy_statements : can(regex("^[A-Za-z0-9]+$", s.sid))])
-    error_message = "Each sid must be letters and digits only (an IAM rule)."
-  }
+  description = "IAM statements for what the definition calls (service integrations), each {sid, actions, resources, conditions = [{test, variable, values}] (optional)}: modules/policy_document's type, which checks them. Logging, X-Ray and the state machine's own key use are added by the module."
+  type        = any
+  default     = []
 }
 
 variable "log_group_name" {
@@ -80,10 +66,4 @@ variable "kms_data_key_reuse_period_seconds" {
     condition     = var.kms_data_key_reuse_period_seconds >= 60 && var.kms_data_key_reuse_period_seconds <= 900
     error_message = "kms_data_key_reuse_period_seconds must be from 60 to 900."
   }
-}
-
-variable "tags" {
-  description = "Tags for the state machine, its role and its log group."
-  type        = map(string)
-  default     = {}
 }

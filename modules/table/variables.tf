@@ -19,12 +19,6 @@ variable "deletion_protection" {
   default     = true
 }
 
-variable "tags" {
-  description = "Tags for the table."
-  type        = map(string)
-  default     = {}
-}
-
 variable "ttl_attribute" {
   description = "Attribute holding each item's expiry time (epoch seconds) for DynamoDB's TTL; null for no TTL."
   type        = string

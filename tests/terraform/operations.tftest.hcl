@@ -5,45 +5,10 @@
 # What each module builds is tested in modules/ingress/tests and modules/alarms/tests.
 
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = {
-      account_id = "123456789012"
-      arn        = "arn:aws:iam::123456789012:user/terraform-test"
-      user_id    = "AIDATERRAFORMTEST"
-    }
-  }
-  mock_data "aws_partition" {
-    defaults = {
-      partition  = "aws"
-      dns_suffix = "amazonaws.com"
-    }
-  }
-  mock_data "aws_region" {
-    defaults = {
-      id = "us-east-1"
-    }
-  }
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
-    }
-  }
-}
-
-override_resource {
-  target          = module.ingress[0].aws_api_gateway_stage.this
+  source = "./tests/terraform/mocks"
+  # Computed attributes (the stage's URL, the alarm topic's ARN) get the mocked
+  # values at plan already.
   override_during = plan
-  values = {
-    invoke_url = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/v1"
-  }
-}
-
-override_resource {
-  target          = module.alarms.aws_sns_topic.alarms
-  override_during = plan
-  values = {
-    arn = "arn:aws:sns:us-east-1:123456789012:sfn-refactor-alarms"
-  }
 }
 
 run "the_api_and_the_alarm_topic_are_outputs" {

@@ -1,10 +1,10 @@
 # Each state machine role grants exactly the statements of its integration
-# table (local.notification_policy_statements in main.tf,
+# table (local.notification_policy_statements in notification.tf,
 # local.order_policy_statements in orders.tf), on the ARNs of this stack; each
 # order function's role exactly what its code calls. modules/state_machine and
-# modules/lambda_function's own tests prove that a role's policy renders the
-# statements it is given, unchanged, plus only the module's logging, tracing
-# and key statements.
+# modules/lambda_function's own tests prove that a role's statements are the
+# ones it is given, unchanged, plus only the module's logging, tracing and key
+# statements; modules/policy_document's, that each statement is rendered as given.
 #
 # The ARNs come from tests/terraform/mocks (account 123456789012, us-east-1,
 # name_prefix "sfn-refactor"). A new integration in a definition fails
@@ -20,7 +20,7 @@ mock_provider "aws" {
 run "each_role_grants_exactly_its_table" {
   command = plan
 
-  # The integrations the definitions call (as main.tf and orders.tf render
+  # The integrations the definitions call (as notification.tf and orders.tf render
   # them): each has its statements in a table below.
   assert {
     condition = toset(flatten(regexall("\"Resource\":\\s*\"(arn:aws:states:::[^\"]+)\"", templatefile("definitions/notification.asl.json", local.notification_definition_vars)))) == toset([
@@ -30,7 +30,7 @@ run "each_role_grants_exactly_its_table" {
       "arn:aws:states:::aws-sdk:sesv2:sendEmail",          # SendEmail
       "arn:aws:states:::aws-sdk:cloudwatch:putMetricData", # PutOutcomeMetric
     ])
-    error_message = "definitions/notification.asl.json calls an integration the notification table does not cover (or no longer calls one): update main.tf and this test together."
+    error_message = "definitions/notification.asl.json calls an integration the notification table does not cover (or no longer calls one): update notification.tf and this test together."
   }
   assert {
     condition = toset(flatten(regexall("\"Resource\":\\s*\"(arn:aws:states:::[^\"]+)\"", templatefile("definitions/order.asl.json", local.order_definition_vars)))) == toset([

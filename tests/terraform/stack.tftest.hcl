@@ -56,6 +56,26 @@ run "outputs_have_the_documented_names" {
   }
 }
 
+# The notification stack's own topic and sender identity (notification.tf).
+run "events_topic_and_sender_identity" {
+  command = plan
+  variables {
+    sender_email = "orders@acme.example"
+  }
+
+  assert {
+    condition = (
+      aws_sns_topic.events.name == "sfn-refactor-notification-events" &&
+      aws_sns_topic.events.kms_master_key_id == "arn:aws:kms:us-east-1:123456789012:key/11111111-1111-1111-1111-111111111111"
+    )
+    error_message = "The events topic must be named after name_prefix and encrypted with the notification stack's key."
+  }
+  assert {
+    condition     = aws_sesv2_email_identity.sender.email_identity == "orders@acme.example" && output.sender_email == "orders@acme.example"
+    error_message = "The SES identity must be sender_email itself, and output sender_email its address."
+  }
+}
+
 # Every name comes from name_prefix, and the outputs follow.
 run "every_name_follows_name_prefix" {
   command = plan

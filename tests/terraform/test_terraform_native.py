@@ -36,6 +36,7 @@ from harness.deploy.terraform import build_packages, cli_config
 ROOT = Path(__file__).resolve().parents[2]
 WORK = ROOT / "build" / "terraform-test"
 ROOT_TESTS = "tests/terraform"
+MOCKS = f"{ROOT_TESTS}/mocks"  # what the mocked AWS provider answers, for the root and every module
 MODULES = sorted(path.name for path in (ROOT / "modules").iterdir() if (path / "main.tf").exists())
 TARGETS = ["root", *(f"modules/{name}" for name in MODULES)]
 # `terraform test` processes at a time: each is CPU-bound (mostly starting the
@@ -100,6 +101,8 @@ def scratch(target: str, base: Path) -> Path:
             if sibling.name != workdir.name:
                 (workdir.parent).mkdir(parents=True, exist_ok=True)
                 link(sibling, workdir.parent / sibling.name)
+        # and the shared mocks where its tests name them (source = "../../tests/terraform/mocks")
+        link(ROOT / MOCKS, base / target.replace("/", "-") / MOCKS)
     workdir.mkdir(parents=True)
     if target == "root":
         # Local *_override.tf files (an emulator endpoint) are not part of the module.

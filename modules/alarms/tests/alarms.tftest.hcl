@@ -2,31 +2,10 @@
 # `terraform init -backend=false`). The AWS provider is mocked: nothing is
 # created and no credentials are read. docs/ingress.md lists the alarms.
 
+# The mocked provider's answers are the root module's (tests/terraform/mocks):
+# account 123456789012, us-east-1.
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = {
-      account_id = "123456789012"
-      arn        = "arn:aws:iam::123456789012:user/terraform-test"
-      user_id    = "AIDATERRAFORMTEST"
-    }
-  }
-  mock_data "aws_partition" {
-    defaults = {
-      partition  = "aws"
-      dns_suffix = "amazonaws.com"
-    }
-  }
-  mock_data "aws_region" {
-    defaults = {
-      id = "us-east-1"
-    }
-  }
-  # Policies must be JSON; what the key policy says is modules/kms_key's to test.
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
-    }
-  }
+  source = "../../tests/terraform/mocks"
 }
 
 override_resource {

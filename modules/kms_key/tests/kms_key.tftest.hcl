@@ -2,25 +2,10 @@
 # `terraform init -backend=false`). The AWS provider is mocked: nothing is
 # created and no credentials are read.
 
+# The mocked provider's answers are the root module's (tests/terraform/mocks):
+# account 123456789012, us-east-1.
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = {
-      account_id = "123456789012"
-      arn        = "arn:aws:iam::123456789012:user/terraform-test"
-      user_id    = "AIDATERRAFORMTEST"
-    }
-  }
-  mock_data "aws_partition" {
-    defaults = {
-      partition  = "aws"
-      dns_suffix = "amazonaws.com"
-    }
-  }
-  mock_data "aws_region" {
-    defaults = {
-      id = "us-east-1"
-    }
-  }
+  source = "../../tests/terraform/mocks"
 }
 
 override_resource {

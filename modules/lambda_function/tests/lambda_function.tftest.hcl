@@ -8,35 +8,10 @@
 #
 # tests/terraform/test_terraform_native.py does all three.
 
+# The mocked provider's answers are the root module's (tests/terraform/mocks):
+# account 123456789012, us-east-1.
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = {
-      account_id = "123456789012"
-      arn        = "arn:aws:iam::123456789012:user/terraform-test"
-      user_id    = "AIDATERRAFORMTEST"
-    }
-  }
-  mock_data "aws_partition" {
-    defaults = {
-      partition  = "aws"
-      dns_suffix = "amazonaws.com"
-    }
-  }
-  mock_data "aws_region" {
-    defaults = {
-      id = "us-east-1"
-    }
-  }
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
-    }
-  }
-  mock_resource "aws_iam_role" {
-    defaults = {
-      arn = "arn:aws:iam::123456789012:role/demo-reserve"
-    }
-  }
+  source = "../../tests/terraform/mocks"
 }
 
 override_resource {
@@ -46,9 +21,11 @@ override_resource {
   }
 }
 
-override_data {
-  target = data.aws_iam_policy_document.this
-  values = {
+# The role's policy, as modules/policy_document renders it (its own tests
+# check the rendering): the role policy must carry exactly this JSON.
+override_module {
+  target = module.policy
+  outputs = {
     json = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"RenderedByTheDocument\",\"Effect\":\"Allow\",\"Action\":\"dynamodb:UpdateItem\",\"Resource\":\"*\"}]}"
   }
 }
@@ -155,46 +132,28 @@ run "no_environment_block_without_variables" {
   }
 }
 
-# The role: exactly the caller's statements, then its own logs and traces -------
+# The role: the caller's statements, unchanged and first, then its own logs and traces
 
 run "policy_grants_the_statements_given_then_logs_and_traces" {
   assert {
-    condition     = [for s in data.aws_iam_policy_document.this.statement : s.sid] == ["ReserveStock", "UseTableKey", "WriteLogs", "SendTraces"]
-    error_message = "Statements: ${jsonencode([for s in data.aws_iam_policy_document.this.statement : s.sid])}."
+    condition     = [for s in local.policy_statements : s.sid] == ["ReserveStock", "UseTableKey", "WriteLogs", "SendTraces"]
+    error_message = "Statements: ${jsonencode([for s in local.policy_statements : s.sid])}."
   }
   assert {
-    # Compared as JSON: the document's actions, resources and conditions are
-    # sets, the input's are lists.
-    condition = alltrue([
-      for i, want in var.policy_statements : jsonencode({
-        sid        = data.aws_iam_policy_document.this.statement[i].sid
-        actions    = sort(data.aws_iam_policy_document.this.statement[i].actions)
-        resources  = sort(data.aws_iam_policy_document.this.statement[i].resources)
-        conditions = sort([for c in data.aws_iam_policy_document.this.statement[i].condition : jsonencode(c)])
-        }) == jsonencode({
-        sid        = want.sid
-        actions    = sort(want.actions)
-        resources  = sort(want.resources)
-        conditions = sort([for c in want.conditions : jsonencode(c)])
-      })
-    ])
-    error_message = "Each statement given must be rendered with its own actions, resources and conditions, and nothing more: ${jsonencode(data.aws_iam_policy_document.this.statement)}."
-  }
-  assert {
-    condition     = alltrue([for s in data.aws_iam_policy_document.this.statement : coalesce(s.effect, "Allow") == "Allow" && s.not_actions == null && s.not_resources == null])
-    error_message = "Every statement must be an Allow of listed actions on listed resources."
+    condition     = jsonencode(slice(local.policy_statements, 0, 2)) == jsonencode(var.policy_statements)
+    error_message = "The statements given must come first, unchanged: ${jsonencode(local.policy_statements)}."
   }
   assert {
     condition = (
-      toset(data.aws_iam_policy_document.this.statement[2].actions) == toset(["logs:CreateLogStream", "logs:PutLogEvents"]) &&
-      toset(data.aws_iam_policy_document.this.statement[2].resources) == toset(["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/demo-reserve:*"])
+      local.policy_statements[2].actions == ["logs:CreateLogStream", "logs:PutLogEvents"] &&
+      local.policy_statements[2].resources == ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/demo-reserve:*"]
     )
     error_message = "WriteLogs must grant writing to the function's own log group only (it is created by Terraform, so no CreateLogGroup)."
   }
   assert {
     condition = (
-      toset(data.aws_iam_policy_document.this.statement[3].actions) == toset(["xray:PutTraceSegments", "xray:PutTelemetryRecords"]) &&
-      toset(data.aws_iam_policy_document.this.statement[3].resources) == toset(["*"])
+      local.policy_statements[3].actions == ["xray:PutTraceSegments", "xray:PutTelemetryRecords"] &&
+      local.policy_statements[3].resources == ["*"]
     )
     error_message = "SendTraces must grant the two X-Ray write actions only."
   }
@@ -222,18 +181,12 @@ run "values_below_or_outside_their_rules_are_rejected" {
     package_file         = "main.tf" # exists, so only the validation can fail
     timeout_seconds      = 0
     reserved_concurrency = -1
-    policy_statements = [{
-      sid       = "Reserve_Stock"
-      actions   = ["dynamodb:UpdateItem"]
-      resources = ["*"]
-    }]
   }
   expect_failures = [
     var.name,
     var.package_file,
     var.timeout_seconds,
     var.reserved_concurrency,
-    var.policy_statements,
   ]
 }
 
@@ -267,20 +220,14 @@ run "lower_edges_are_accepted" {
     name                 = "a"
     timeout_seconds      = 1
     reserved_concurrency = 0
-    policy_statements = [{
-      sid       = "R2"
-      actions   = ["dynamodb:UpdateItem"]
-      resources = ["*"]
-    }]
   }
   assert {
     condition = (
       aws_lambda_function.this.function_name == "a" &&
       aws_lambda_function.this.timeout == 1 &&
-      aws_lambda_function.this.reserved_concurrent_executions == 0 &&
-      data.aws_iam_policy_document.this.statement[0].sid == "R2"
+      aws_lambda_function.this.reserved_concurrent_executions == 0
     )
-    error_message = "A 1-character name, a 1 s timeout, reserved concurrency 0 and a sid of letters and digits must be accepted and used."
+    error_message = "A 1-character name, a 1 s timeout and reserved concurrency 0 must be accepted and used."
   }
 }
 

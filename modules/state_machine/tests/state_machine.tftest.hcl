@@ -4,60 +4,33 @@
 # mocked apply gives computed attributes their values; a plan leaves them
 # unknown); the validation runs only plan.
 
+# The mocked provider's answers are the root module's (tests/terraform/mocks):
+# account 123456789012, us-east-1, so the ARNs the module builds itself (the
+# state machine's, for the key condition) can be compared.
 mock_provider "aws" {
-  # Realistic account, partition and region, so the ARNs the module builds
-  # itself (the state machine's, for the key condition) can be compared.
-  mock_data "aws_caller_identity" {
-    defaults = {
-      account_id = "123456789012"
-      arn        = "arn:aws:iam::123456789012:user/terraform-test"
-      user_id    = "AIDATERRAFORMTEST"
-    }
-  }
-  mock_data "aws_partition" {
-    defaults = {
-      partition  = "aws"
-      dns_suffix = "amazonaws.com"
-    }
-  }
-  mock_data "aws_region" {
-    defaults = {
-      id = "us-east-1"
-    }
-  }
-  # The provider checks that a policy is JSON; what the documents contain is
-  # asserted on their statement blocks below.
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
-    }
-  }
-  mock_resource "aws_iam_role" {
-    defaults = {
-      arn = "arn:aws:iam::123456789012:role/demo-sfn"
-    }
-  }
+  source = "../../tests/terraform/mocks"
+}
 
-  override_resource {
-    target = aws_cloudwatch_log_group.this
-    values = {
-      arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/vendedlogs/states/demo"
-    }
+override_resource {
+  target = aws_cloudwatch_log_group.this
+  values = {
+    arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/vendedlogs/states/demo"
   }
+}
 
-  override_resource {
-    target = aws_sfn_state_machine.this
-    values = {
-      arn = "arn:aws:states:us-east-1:123456789012:stateMachine:demo"
-    }
+override_resource {
+  target = aws_sfn_state_machine.this
+  values = {
+    arn = "arn:aws:states:us-east-1:123456789012:stateMachine:demo"
   }
+}
 
-  # The role's policy document: the role policy must carry exactly this JSON.
-  override_data {
-    target = data.aws_iam_policy_document.this
-    values = {
-      json = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"RenderedByTheDocument\",\"Effect\":\"Allow\",\"Action\":\"states:StartExecution\",\"Resource\":\"*\"}]}"
-    }
+# The role's policy, as modules/policy_document renders it (its own tests
+# check the rendering): the role policy must carry exactly this JSON.
+override_module {
+  target = module.policy
+  outputs = {
+    json = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"RenderedByTheDocument\",\"Effect\":\"Allow\",\"Action\":\"states:StartExecution\",\"Resource\":\"*\"}]}"
   }
 }
 
@@ -144,66 +117,51 @@ run "standard_machine" {
   }
 }
 
-# The role: exactly the caller's statements, then the module's own -------------
+# The role: the caller's statements, unchanged and first, then the module's own
 
 run "policy_grants_the_statements_given_then_its_own" {
 
   assert {
-    condition = [for s in data.aws_iam_policy_document.this.statement : s.sid] == [
+    condition = [for s in local.policy_statements : s.sid] == [
       "RecordStatus", "PutMetric", "ManageLogDelivery", "SendTraces", "UseStateMachineKey", "EncryptLogDelivery",
     ]
-    error_message = "Statements: ${jsonencode([for s in data.aws_iam_policy_document.this.statement : s.sid])}."
+    error_message = "Statements: ${jsonencode([for s in local.policy_statements : s.sid])}."
   }
   assert {
-    # Compared as JSON: the document's actions, resources and conditions are
-    # sets, the input's are lists.
-    condition = alltrue([
-      for i, want in var.policy_statements : jsonencode({
-        sid        = data.aws_iam_policy_document.this.statement[i].sid
-        actions    = sort(data.aws_iam_policy_document.this.statement[i].actions)
-        resources  = sort(data.aws_iam_policy_document.this.statement[i].resources)
-        conditions = sort([for c in data.aws_iam_policy_document.this.statement[i].condition : jsonencode(c)])
-        }) == jsonencode({
-        sid        = want.sid
-        actions    = sort(want.actions)
-        resources  = sort(want.resources)
-        conditions = sort([for c in want.conditions : jsonencode(c)])
-      })
-    ])
-    error_message = "Each statement given must be rendered with its own actions, resources and conditions, and nothing more: ${jsonencode(data.aws_iam_policy_document.this.statement)}."
+    condition     = jsonencode(slice(local.policy_statements, 0, 2)) == jsonencode(var.policy_statements)
+    error_message = "The statements given must come first, unchanged: ${jsonencode(local.policy_statements)}."
   }
   assert {
-    condition     = alltrue([for s in data.aws_iam_policy_document.this.statement : coalesce(s.effect, "Allow") == "Allow" && s.not_actions == null && s.not_resources == null])
-    error_message = "Every statement must be an Allow of listed actions on listed resources."
-  }
-  assert {
-    condition = (
-      toset(data.aws_iam_policy_document.this.statement[4].actions) == toset(["kms:Decrypt", "kms:GenerateDataKey"]) &&
-      toset(data.aws_iam_policy_document.this.statement[4].resources) == toset([var.kms_key_arn]) &&
-      jsonencode(data.aws_iam_policy_document.this.statement[4].condition) == jsonencode([{
+    condition = jsonencode(local.policy_statements[4]) == jsonencode({
+      sid       = "UseStateMachineKey"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [var.kms_key_arn]
+      conditions = [{
         test     = "StringEquals"
         variable = "kms:EncryptionContext:aws:states:stateMachineArn"
         values   = ["arn:aws:states:us-east-1:123456789012:stateMachine:demo"]
-      }])
-    )
+      }]
+    })
     error_message = "UseStateMachineKey must grant the key for this state machine's encryption context only."
   }
   assert {
-    condition = (
-      toset(data.aws_iam_policy_document.this.statement[5].actions) == toset(["kms:GenerateDataKey"]) &&
-      toset(data.aws_iam_policy_document.this.statement[5].resources) == toset([var.kms_key_arn]) &&
-      jsonencode(data.aws_iam_policy_document.this.statement[5].condition) == jsonencode([{
+    condition = jsonencode(local.policy_statements[5]) == jsonencode({
+      sid       = "EncryptLogDelivery"
+      actions   = ["kms:GenerateDataKey"]
+      resources = [var.kms_key_arn]
+      conditions = [{
         test     = "ArnLike"
         variable = "kms:EncryptionContext:SourceArn"
         values   = ["arn:aws:logs:us-east-1:123456789012:*"]
-      }])
-    )
+      }]
+    })
     error_message = "EncryptLogDelivery must grant a data key for this account's log delivery only."
   }
   assert {
     condition = (
-      toset(data.aws_iam_policy_document.this.statement[3].actions) == toset(["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"]) &&
-      toset(data.aws_iam_policy_document.this.statement[2].actions) == toset(["logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups"])
+      local.policy_statements[3].actions == ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"] &&
+      local.policy_statements[2].actions == ["logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups"] &&
+      local.policy_statements[2].resources == ["*"] && local.policy_statements[3].resources == ["*"]
     )
     error_message = "ManageLogDelivery and SendTraces must grant the vended-log and X-Ray actions, no more."
   }
@@ -251,15 +209,15 @@ run "express_machine_logs_what_it_needs" {
     error_message = "log_retention_days must set the log group's retention."
   }
   assert {
-    condition = [for s in data.aws_iam_policy_document.this.statement : s.sid] == [
+    condition = [for s in local.policy_statements : s.sid] == [
       "RecordStatus", "PutMetric", "ManageLogDelivery", "WriteExecutionLogs", "SendTraces", "UseStateMachineKey", "EncryptLogDelivery",
     ]
-    error_message = "Statements: ${jsonencode([for s in data.aws_iam_policy_document.this.statement : s.sid])}."
+    error_message = "Statements: ${jsonencode([for s in local.policy_statements : s.sid])}."
   }
   assert {
     condition = (
-      toset(data.aws_iam_policy_document.this.statement[3].actions) == toset(["logs:CreateLogStream", "logs:PutLogEvents"]) &&
-      toset(data.aws_iam_policy_document.this.statement[3].resources) == toset(["arn:aws:logs:us-east-1:123456789012:log-group:/aws/vendedlogs/states/demo:*"])
+      local.policy_statements[3].actions == ["logs:CreateLogStream", "logs:PutLogEvents"] &&
+      local.policy_statements[3].resources == ["arn:aws:logs:us-east-1:123456789012:log-group:/aws/vendedlogs/states/demo:*"]
     )
     error_message = "WriteExecutionLogs must grant writing to the state machine's own log group only."
   }
@@ -282,17 +240,11 @@ run "values_outside_their_rules_are_rejected" {
     type                              = "SYNC"
     log_level                         = "DEBUG"
     kms_data_key_reuse_period_seconds = 59
-    policy_statements = [{
-      sid       = "Record-Status"
-      actions   = ["dynamodb:PutItem"]
-      resources = ["*"]
-    }]
   }
   expect_failures = [
     var.type,
     var.log_level,
     var.kms_data_key_reuse_period_seconds,
-    var.policy_statements,
   ]
 }
 
@@ -309,19 +261,13 @@ run "lower_edges_are_accepted" {
   variables {
     log_level                         = "OFF"
     kms_data_key_reuse_period_seconds = 60
-    policy_statements = [{
-      sid       = "Record2"
-      actions   = ["dynamodb:PutItem"]
-      resources = ["*"]
-    }]
   }
   assert {
     condition = (
       one(aws_sfn_state_machine.this.logging_configuration).level == "OFF" &&
-      one(aws_sfn_state_machine.this.encryption_configuration).kms_data_key_reuse_period_seconds == 60 &&
-      data.aws_iam_policy_document.this.statement[0].sid == "Record2"
+      one(aws_sfn_state_machine.this.encryption_configuration).kms_data_key_reuse_period_seconds == 60
     )
-    error_message = "log_level OFF, a 60 s reuse period and a sid of letters and digits must be accepted and used."
+    error_message = "log_level OFF and a 60 s reuse period must be accepted and used."
   }
 }
 

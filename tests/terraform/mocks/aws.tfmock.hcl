@@ -1,14 +1,19 @@
-# What the mocked AWS provider answers in the root module's tests
-# (tests/terraform/*.tftest.hcl, `mock_provider "aws" { source = ... }`).
+# What the mocked AWS provider answers in every `terraform test` of this
+# repository: the root module's (tests/terraform/*.tftest.hcl,
+# `source = "./tests/terraform/mocks"`) and each module's (modules/*/tests,
+# `source = "../../tests/terraform/mocks"`, relative to the module).
 #
 # Without these, a mocked computed attribute is a random string: the provider's
 # own checks then refuse it ("invalid ARN", "invalid JSON"), and a policy
 # could not be compared with the ARNs it should name. Every value below exists
 # in both the 5.x and the 6.x provider schemas.
 #
-# The ARNs are those of the default deployment (name_prefix "sfn-refactor",
-# us-east-1, account 123456789012). Runs that change name_prefix still get
-# these ARNs: an override is a fixed value.
+# The data sources and resource types first, for every configuration. Then the
+# root module's own resources, by address: a module's tests ignore an override
+# whose target they do not have, and an override in a test file wins over one
+# here. Their ARNs are those of the default deployment (name_prefix
+# "sfn-refactor", us-east-1, account 123456789012). Runs that change
+# name_prefix still get these ARNs: an override is a fixed value.
 
 mock_data "aws_caller_identity" {
   defaults = {
@@ -31,8 +36,8 @@ mock_data "aws_region" {
   }
 }
 
-# A policy document the provider accepts. Each module's own tests check what
-# its documents contain (modules/*/tests).
+# A policy document the provider accepts. What the documents contain is
+# checked on their inputs, and the rendering by modules/policy_document's tests.
 mock_data "aws_iam_policy_document" {
   defaults = {
     json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
@@ -78,14 +83,14 @@ override_resource {
 }
 
 override_resource {
-  target = module.events_topic.aws_sns_topic.this
+  target = aws_sns_topic.events
   values = {
     arn = "arn:aws:sns:us-east-1:123456789012:sfn-refactor-notification-events"
   }
 }
 
 override_resource {
-  target = module.email_identity.aws_sesv2_email_identity.this
+  target = aws_sesv2_email_identity.sender
   values = {
     arn = "arn:aws:ses:us-east-1:123456789012:identity/notifications@example.com"
   }
@@ -205,5 +210,21 @@ override_resource {
   target = module.order_workflow.aws_sfn_state_machine.this
   values = {
     arn = "arn:aws:states:us-east-1:123456789012:stateMachine:sfn-refactor-order"
+  }
+}
+
+# The API and the alarms --------------------------------------------------------------
+
+override_resource {
+  target = module.ingress[0].aws_api_gateway_stage.this
+  values = {
+    invoke_url = "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/v1"
+  }
+}
+
+override_resource {
+  target = module.alarms.aws_sns_topic.alarms
+  values = {
+    arn = "arn:aws:sns:us-east-1:123456789012:sfn-refactor-alarms"
   }
 }
