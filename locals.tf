@@ -42,7 +42,7 @@ locals {
 
 # Retriers both definitions repeat, rendered once here as JSON and inserted
 # whole by templatefile() ("Retry": [${lambda_retry}]). Each one that retries
-# backs off exponentially, capped, with full jitter (harness/definition_rules.py).
+# backs off exponentially, capped, with full jitter (harness/analysis/definition_rules.py).
 locals {
   retry_backoff = {
     IntervalSeconds = var.retry_interval_seconds
