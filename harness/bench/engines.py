@@ -9,7 +9,8 @@ another: the embedded emulator's MOTO_PORT is global to its process, and no
 engine competes with another for the CPUs.
 
 build/bench.json holds the result:
-{"engines": {"<engine>": {"<workload>": {"p50_ms", "p95_ms", "throughput": {"1", "10", "50"}}, "apply_s"}}}
+{"engines": {"<engine>": {"<workload>": {"p50_ms", "p95_ms", "throughput": {"1", "10", "50"}}, "apply_s"}},
+ "load": {"<engine>": ...}}, the last from harness/bench/load.py (each engine served as `make up` serves it).
 """
 
 from __future__ import annotations
@@ -136,9 +137,17 @@ def table(side_by_side: dict[str, dict[str, Any]], absent: dict[str, str]) -> li
     return lines
 
 
-def write_json(side_by_side: dict[str, dict[str, Any]], path: Path = ROOT / "build" / "bench.json") -> Path:
+def write_json(
+    side_by_side: dict[str, dict[str, Any]],
+    path: Path = ROOT / "build" / "bench.json",
+    load: dict[str, dict[str, Any]] | None = None,
+) -> Path:
+    """`load`: harness/bench/load.py's figures per engine, under "load"."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"engines": side_by_side}, indent=2) + "\n")
+    content: dict[str, Any] = {"engines": side_by_side}
+    if load is not None:
+        content["load"] = load
+    path.write_text(json.dumps(content, indent=2) + "\n")
     return path
 
 

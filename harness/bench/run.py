@@ -12,8 +12,10 @@ Sections: the notification workflow per delivery mode and the order workflow
 same work); the fault comparison against seed 000's coordinator Lambda
 (harness/bench/faults.py); the embedded emulator's speed-ups; the engines side
 by side (harness/bench/engines.py: the same workloads and cold apply on
-MiniStack, and LocalStack when there, next to the embedded figures), also
-written to build/bench.json.
+MiniStack, and LocalStack when there, next to the embedded figures); the
+engines side by side under load (harness/bench/load.py: each served as `make
+up` serves it, 10 in flight, one alone, 500 at once), both also written to
+build/bench.json.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from pathlib import Path
 
 from harness.bench import engines as engine_bench
 from harness.bench import faults, prices
+from harness.bench import load as load_bench
 from harness.bench.measure import (
     billed_transitions,
     lambda_invocations,
@@ -280,8 +283,13 @@ def main(argv: list[str] | None = None) -> int:
             absent[name] = why
             continue
         side_by_side[name] = engine_bench.measure_in_subprocess(name, args.runs, args.total)
-    bench_json = engine_bench.write_json(side_by_side)
+    under_load = {
+        name: load_in_subprocess(name, args.runs)
+        for name in ("embedded", *(name for name in side_by_side if name != "embedded"))
+    }
+    bench_json = engine_bench.write_json(side_by_side, load=under_load)
     text = table(figures, speed, args.batch) + "\n\n" + "\n".join(engine_bench.table(side_by_side, absent))
+    text += "\n\n" + "\n".join(load_bench.table(under_load))
     text += (
         f"\n\nThis run took {time.perf_counter() - began:.0f} s (`--runs {args.runs} --total {args.total} "
         f"--batch {args.batch}`)."
@@ -293,6 +301,20 @@ def main(argv: list[str] | None = None) -> int:
         update_readme(text)
     print(f"\nwritten to {args.output}, {bench_json}{'' if args.no_readme else ' and README.md'}")
     return 0
+
+
+def load_in_subprocess(name: str, runs: int) -> dict:
+    """harness/bench/load.py's figures for one engine, from a process of their own."""
+    run = subprocess.run(
+        [sys.executable, "-m", "harness.bench.load", name, str(runs)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
+    if run.returncode != 0:
+        raise RuntimeError(f"bench under load on {name} failed:\n{(run.stdout + run.stderr)[-4000:]}")
+    return json.loads(run.stdout.strip().splitlines()[-1])
 
 
 def update_readme(text: str, readme: Path = ROOT / "README.md") -> None:
@@ -308,6 +330,7 @@ def update_readme(text: str, readme: Path = ROOT / "README.md") -> None:
         "Embedded emulator speed",
         "Fault comparison",
         "Engines side by side",
+        "500 at once",
         "Not measured",
         "|",
     )

@@ -32,7 +32,7 @@ from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
 from werkzeug.serving import make_server
 
-from harness.emulator import acceleration, api_gateway, fidelity, lambda_seam, provider_api
+from harness.emulator import acceleration, acceleration_load, api_gateway, fidelity, lambda_seam, provider_api
 from harness.emulator.faults import FaultInjector, rules_from_json
 
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -227,6 +227,7 @@ class EmbeddedEmulator:
         self._server.start()
         if self.accelerated:
             acceleration.apply_all(self.app)  # after start: the WSGI app exists only then
+            acceleration_load.apply_all()
         self._enable_executions()
         return self
 

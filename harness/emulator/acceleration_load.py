@@ -1,0 +1,347 @@
+"""Speed-ups for the embedded emulator under load that change no behaviour (issue 11).
+
+The first speed-ups (harness/emulator/acceleration.py) removed work repeated for every
+execution. Under load, 10 executions in flight on `make up`, py-spy (`record
+--gil`, `--native`, `--idle`) showed where the rest of an execution's time went.
+The shares are of the emulator's GIL-holding samples, `text` notifications, 10 in
+flight, before these patches (the cyclic GC's share was timed with gc.callbacks):
+
+- Python's cyclic garbage collector, 18% of the time: every execution allocates
+  thousands of objects (its copy of the program, its history, frames, threads),
+  and with CPython's default threshold (700) full collections walked the whole
+  heap (moto, boto3, Flask: 300,000 objects) every few seconds, each a pause of
+  about 300 ms for every thread. The heap is frozen after start-up (gc.freeze) and
+  young collections come every 20,000 allocations: `collect_garbage_less_often`.
+- ResultPath compiled its JSONPath with a new PLY parser for every Task and Pass
+  state (moto.stepfunctions...common.path.result_path.parse, jsonpath_ng.parse),
+  7%: compiled once per path (the expressions are immutable), as
+  acceleration.py already does for the interpreter's other paths.
+- copy.deepcopy of state input, results and parameters in the interpreter, 5%:
+  JSON values (dicts, lists, strings, numbers) are copied by a function made for
+  them, which keeps aliases as deepcopy does and hands anything else to deepcopy
+  (`copy` in the interpreter modules listed in INTERPRETER_MODULES_THAT_COPY).
+- every request listed its response class's methods with inspect.getmembers
+  (moto.core.responses.method_names_from_class), 2%: listed once per class, again
+  when the class gains an attribute.
+- moto's Flask apps run in debug mode, and Flask then builds a new class for every
+  request's files (flask.debughelpers.attach_enctype_error_multidict, a friendlier
+  KeyError for browser form posts), 1%: left out.
+- DynamoDB parsed each UpdateExpression twice per request
+  (moto.dynamodb.parsing.expressions.UpdateExpressionParser.make), 1%: parsed once
+  per expression; the validator deep-copies the tree before it changes it.
+- a `.sync` Task (the order's nested notification) checked its nested execution
+  every 0.5 s (state_task_service_callback's time.sleep): half a second of an
+  order's 0.65 s alone. The sleep now ends when the nested execution ends
+  (BaseExecutionWorkerCommunication.terminated announces it); the checks are the
+  same.
+- DynamoDB transactions deep-copied every table they touch, for rollback
+  (DynamoDBBackend.transact_write_items), 7% of an order's time with 300 orders in
+  the table, and growing with it: the backup copies the hash keys the transaction
+  names and shares the rest, which it does not write (every write holds
+  fidelity's DynamoDB lock). Tables with streams keep moto's full copy.
+- moto kept every thread the interpreter ever started in a list nothing reads
+  (moto.stepfunctions.parser.utils.TMP_THREADS), about 10 per execution, for
+  the life of the process, for the collector to walk: no longer kept.
+
+tests/emulator/test_acceleration_load.py pins each patch and what it preserves.
+"""
+
+from __future__ import annotations
+
+import copy
+import gc
+import importlib
+import os
+import threading
+import time
+from functools import lru_cache
+
+import flask.debughelpers
+import jsonpath_ng
+import moto.core.responses
+import moto.core.utils
+from moto.stepfunctions.parser.asl.component.common.path import result_path
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_callback
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
+    StateTaskServiceCallback,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
+    StateTaskServiceSfn,
+)
+from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+_applied = False
+GC_THRESHOLD = 20_000  # allocations between young collections (CPython's default: 700)
+
+
+def collect_garbage_less_often() -> None:
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
+
+
+def compile_each_result_path_once() -> None:
+    result_path.parse = lru_cache(maxsize=4096)(jsonpath_ng.parse)
+
+
+def list_each_response_class_once() -> None:
+    original = moto.core.utils.method_names_from_class
+    cache: dict[type, tuple[int, list[str]]] = {}
+
+    def method_names(clazz):
+        size = sum(len(vars(k)) for k in clazz.__mro__)
+        known = cache.get(clazz)
+        if known is None or known[0] != size:
+            known = cache[clazz] = (size, original(clazz))
+        return known[1]
+
+    moto.core.responses.method_names_from_class = method_names
+
+
+def no_debug_class_per_request() -> None:
+    flask.debughelpers.attach_enctype_error_multidict = lambda request: None
+
+
+_nested_ended: dict[str, threading.Event] = {}
+_waiting = threading.local()
+
+
+class _SyncClock:
+    """Stands in for the time module in state_task_service_callback: its .sync loop's
+    sleep between checks ends early when the nested execution it waits for ends."""
+
+    def __getattr__(self, name):
+        return getattr(time, name)
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        ended = _nested_ended.get(getattr(_waiting, "arn", None) or "")
+        if ended is None:
+            time.sleep(seconds)
+        elif ended.wait(seconds):
+            ended.clear()
+
+
+def wake_sync_tasks_when_nested_execution_ends() -> None:
+    def resolver_naming_its_execution(build):
+        def build_resolver(self, env, *args, **kwargs):
+            submitted = env.stack[-1] if env.stack else None
+            resolver = build(self, env, *args, **kwargs)
+            arn = submitted.get("ExecutionArn") if isinstance(submitted, dict) else None
+            if resolver is not None and isinstance(arn, str):
+                _nested_ended[arn] = threading.Event()
+                resolver.nested_execution_arn = arn
+            return resolver
+
+        return build_resolver
+
+    for name in ("_build_sync_resolver", "_build_sync2_resolver"):
+        setattr(StateTaskServiceSfn, name, resolver_naming_its_execution(getattr(StateTaskServiceSfn, name)))
+
+    eval_sync = StateTaskServiceCallback._eval_sync
+
+    def eval_sync_woken(self, env, sync_resolver, *args, **kwargs):
+        arn = getattr(sync_resolver, "nested_execution_arn", None)
+        _waiting.arn = arn
+        try:
+            return eval_sync(self, env, sync_resolver, *args, **kwargs)
+        finally:
+            _waiting.arn = None
+            if arn is not None:
+                _nested_ended.pop(arn, None)
+
+    StateTaskServiceCallback._eval_sync = eval_sync_woken
+    state_task_service_callback.time = _SyncClock()
+
+    terminated = BaseExecutionWorkerCommunication.terminated
+
+    def terminated_and_announced(self):
+        terminated(self)
+        ended = _nested_ended.get(self.execution.exec_arn)
+        if ended is not None:
+            ended.set()
+
+    BaseExecutionWorkerCommunication.terminated = terminated_and_announced
+
+
+_ATOMIC = frozenset({str, int, float, bool, type(None)})
+
+
+def json_deepcopy(value, memo=None):
+    """copy.deepcopy, faster for JSON values: dicts and lists are rebuilt here (the same
+    copies, aliases kept through the memo), anything else goes to copy.deepcopy."""
+    cls = type(value)
+    if cls in _ATOMIC:
+        return value
+    if cls is dict or cls is list:
+        if memo is None:
+            memo = {}
+        found = memo.get(id(value))
+        if found is not None:
+            return found
+        if cls is dict:
+            copied = memo[id(value)] = {}
+            for key, item in value.items():
+                copied[key if type(key) is str else json_deepcopy(key, memo)] = (
+                    item if type(item) in _ATOMIC else json_deepcopy(item, memo)
+                )
+        else:
+            copied = memo[id(value)] = []
+            copied.extend(item if type(item) in _ATOMIC else json_deepcopy(item, memo) for item in value)
+        return copied
+    return copy.deepcopy(value, memo)
+
+
+class _JsonCopy:
+    """Stands in for the copy module where the interpreter copies JSON values."""
+
+    deepcopy = staticmethod(json_deepcopy)
+
+    def __getattr__(self, name):
+        return getattr(copy, name)
+
+
+INTERPRETER_MODULES_THAT_COPY = (
+    "moto.stepfunctions.parser.asl.eval.states",
+    "moto.stepfunctions.parser.asl.eval.environment",
+    "moto.stepfunctions.parser.asl.eval.event.event_manager",
+    "moto.stepfunctions.parser.asl.component.state.exec.execute_state",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_parallel.state_parallel",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service",
+    "moto.stepfunctions.parser.asl.component.common.string.string_expression",
+    "moto.stepfunctions.parser.asl.component.common.path.result_path",
+    "moto.stepfunctions.parser.asl.component.intrinsic.function.statesfunction.json_manipulation.json_merge",
+)
+
+
+def copy_json_values_directly() -> None:
+    for name in INTERPRETER_MODULES_THAT_COPY:
+        module = importlib.import_module(name)
+        if module.copy is copy:
+            module.copy = _JsonCopy()
+
+
+def parse_each_update_expression_once() -> None:
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+
+    make = UpdateExpressionParser.make.__func__
+    UpdateExpressionParser.make = classmethod(lru_cache(maxsize=1024)(make))
+
+
+THREAD_STARTING_MODULES = (
+    "moto.stepfunctions.parser.asl.component.program.program",
+    "moto.stepfunctions.parser.asl.component.state.exec.execute_state",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_parallel.branch_worker",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.inline_iteration_component",
+    "moto.stepfunctions.parser.asl.component.test_state.program.test_state_program",
+    "moto.stepfunctions.parser.backend.execution_worker",
+)
+
+
+class _NoRetention(list):
+    """Stands in for moto's TMP_THREADS: the interpreter appends every thread it starts
+    and nothing ever reads the list, so each Thread object was kept for good."""
+
+    def append(self, thread) -> None:
+        pass
+
+
+def keep_no_finished_threads() -> None:
+    import sys
+
+    from moto.stepfunctions.parser import utils as parser_utils
+
+    for name in THREAD_STARTING_MODULES:  # each binds the list by name when imported
+        importlib.import_module(name)
+
+    original, replacement = parser_utils.TMP_THREADS, _NoRetention()
+    for name, module in list(sys.modules.items()):
+        if name.startswith("moto.stepfunctions.parser") and getattr(module, "TMP_THREADS", None) is original:
+            module.TMP_THREADS = replacement
+    original.clear()
+
+
+_transaction = threading.local()
+
+
+class _TransactionCopy:
+    """Stands in for the copy module in moto.dynamodb.models: inside transact_write_items,
+    the backup of a table copies only the hash keys the transaction names."""
+
+    def __getattr__(self, name):
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(value, memo=None):
+        from moto.dynamodb.models.table import Table
+
+        touched = getattr(_transaction, "touched", None)
+        if touched is None or type(value) is not Table or value.stream_shard is not None:
+            return copy.deepcopy(value, memo)
+        keys = touched.get(value.name)
+        if keys is None:
+            return copy.deepcopy(value, memo)
+        backup = copy.copy(value)
+        backup.items = copy.copy(value.items)
+        for key in keys:
+            if key in value.items:
+                backup.items[key] = copy.deepcopy(value.items[key])
+        return backup
+
+
+def _touched_hash_keys(backend, transact_items) -> dict[str, set] | None:
+    """Per table, the hash keys the transaction names; None when one cannot be told."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    touched: dict[str, set] = {}
+    try:
+        for item in transact_items:
+            for op_type, op in item.items():
+                table = backend.tables[op["TableName"]]
+                key = op["Item"] if op_type == "Put" else op["Key"]
+                touched.setdefault(table.name, set()).add(DynamoType(key[table.hash_key_attr]))
+    except (KeyError, TypeError, AttributeError):
+        return None
+    return touched
+
+
+def back_up_only_what_a_transaction_touches() -> None:
+    import moto.dynamodb.models as dynamodb_models
+
+    if dynamodb_models.copy is copy:
+        dynamodb_models.copy = _TransactionCopy()
+    transact = dynamodb_models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self, transact_items):
+        _transaction.touched = _touched_hash_keys(self, transact_items)
+        try:
+            return transact(self, transact_items)
+        finally:
+            _transaction.touched = None
+
+    dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items
+
+
+PATCHES = {
+    "transaction_backup": back_up_only_what_a_transaction_touches,
+    "threads_list": keep_no_finished_threads,
+    "json_copy": copy_json_values_directly,
+    "update_expression": parse_each_update_expression_once,
+    "sync_wake": wake_sync_tasks_when_nested_execution_ends,
+    "gc": collect_garbage_less_often,
+    "result_path": compile_each_result_path_once,
+    "method_names": list_each_response_class_once,
+    "flask_debug": no_debug_class_per_request,
+}
+
+
+def apply_all() -> None:
+    global _applied
+    if _applied:
+        return
+    _applied = True
+    off = set(filter(None, os.environ.get("HARNESS_LOAD_OFF", "").split(",")))
+    for name, patch in PATCHES.items():
+        if name not in off:
+            patch()

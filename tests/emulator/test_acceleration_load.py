@@ -1,0 +1,191 @@
+"""The embedded emulator runs with the speed-ups of harness/emulator/acceleration_load.py:
+each is installed, and each leaves what runs and what is recorded as it was."""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import enum
+import gc
+import json
+import time
+import uuid
+
+import flask.debughelpers
+import jsonpath_ng
+import moto.core.responses
+import moto.dynamodb.models as dynamodb_models
+import pytest
+from botocore.exceptions import ClientError
+from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+from moto.stepfunctions.parser.asl.component.common.path import result_path
+from moto.stepfunctions.parser.asl.eval import states
+
+from harness.emulator import acceleration_load
+
+
+def test_the_load_speed_ups_are_installed_in_the_running_emulator(emulator):
+    assert acceleration_load._applied
+    assert gc.get_threshold()[0] >= acceleration_load.GC_THRESHOLD and gc.get_freeze_count() > 0
+    assert hasattr(result_path.parse, "cache_info") and result_path.parse("$.a") is result_path.parse("$.a")
+    assert isinstance(states.copy, acceleration_load._JsonCopy)
+    assert isinstance(dynamodb_models.copy, acceleration_load._TransactionCopy)
+    assert UpdateExpressionParser.make("SET a = :v") is UpdateExpressionParser.make("SET a = :v")
+
+
+def test_a_json_copy_is_what_deepcopy_gives():
+    shared = [1, {"b": None}]
+    value = {"a": shared, "again": shared, "n": 1.5, "s": "x", "t": True, "nested": [[{"k": "v"}]]}
+    copied = acceleration_load.json_deepcopy(value)
+    assert copied == copy.deepcopy(value) and copied is not value
+    assert copied["a"] is copied["again"] and copied["a"] is not shared  # aliases stay aliases
+    assert copied["nested"][0][0] is not value["nested"][0][0]
+
+
+def test_values_that_are_not_json_are_deep_copied_as_before():
+    class Colour(enum.Enum):
+        RED = 1
+
+    moment = datetime.datetime(2026, 11, 22, tzinfo=datetime.UTC)
+    value = {"when": moment, "colour": Colour.RED, "pair": (1, [2]), "set": {3}}
+    copied = acceleration_load.json_deepcopy(value)
+    assert copied == value and copied["colour"] is Colour.RED
+    assert copied["pair"][1] is not value["pair"][1] and copied["set"] is not value["set"]
+
+
+def test_invalid_update_expressions_are_still_refused_each_time():
+    for _ in range(2):
+        with pytest.raises(Exception, match="Invalid"):
+            UpdateExpressionParser.make("SET = :v")
+
+
+def test_a_result_path_compiles_once_to_the_expression_jsonpath_ng_gives():
+    assert str(result_path.parse("$.channels.sms")) == str(jsonpath_ng.parse("$.channels.sms"))
+    assert result_path.parse("$.channels.sms") is result_path.parse("$.channels.sms")
+
+
+def test_response_classes_list_their_methods_once_and_see_new_ones():
+    class Handler(moto.core.responses.BaseResponse):
+        def first(self):
+            pass
+
+    names = moto.core.responses.method_names_from_class
+    assert "first" in names(Handler) and names(Handler) is names(Handler)
+    Handler.second = lambda self: None
+    assert "second" in names(Handler)
+
+
+def test_requests_get_no_class_of_their_own():
+    class Request:
+        files = {}
+
+    request = Request()
+    flask.debughelpers.attach_enctype_error_multidict(request)
+    assert type(request.files) is dict
+
+
+def test_finished_threads_are_not_kept(emulator):
+    from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+
+    assert len(execute_state.TMP_THREADS) == 0
+    execute_state.TMP_THREADS.append(object())
+    assert len(execute_state.TMP_THREADS) == 0
+
+
+@pytest.fixture
+def sfn_role(emulator) -> str:
+    iam = emulator.client("iam")
+    name = f"load-{uuid.uuid4().hex[:8]}"
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}]}  # fmt: skip
+    return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+
+
+def test_a_sync_task_resumes_when_its_nested_execution_ends(emulator, sfn_role):
+    """moto checks a .sync task's nested execution every 0.5 s; now its end wakes the task."""
+    sfn = emulator.client("stepfunctions")
+    passes = {f"P{i}": {"Type": "Pass", "Next": f"P{i + 1}"} for i in range(5)} | {"P5": {"Type": "Pass", "End": True}}
+    child = sfn.create_state_machine(
+        name=f"child-{uuid.uuid4().hex[:8]}",
+        roleArn=sfn_role,
+        definition=json.dumps({"StartAt": "P0", "States": passes}),
+    )["stateMachineArn"]
+    parent_definition = {
+        "StartAt": "Nested",
+        "States": {
+            "Nested": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                "Parameters": {"StateMachineArn": child, "Input": {"n": 1}},
+                "End": True,
+            }
+        },
+    }
+    parent = sfn.create_state_machine(
+        name=f"parent-{uuid.uuid4().hex[:8]}", roleArn=sfn_role, definition=json.dumps(parent_definition)
+    )["stateMachineArn"]
+    for _ in range(3):
+        arn = sfn.start_execution(stateMachineArn=parent, input="{}")["executionArn"]
+        began = time.perf_counter()
+        while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+            assert time.perf_counter() - began < 30
+            time.sleep(0.01)
+        assert described["status"] == "SUCCEEDED", described
+        output = json.loads(described["output"])
+        assert output["Status"] == "SUCCEEDED" and output["Output"] == {"n": 1}
+        assert (described["stopDate"] - described["startDate"]).total_seconds() < 0.45
+
+
+def test_a_failed_transaction_restores_the_table_and_copies_only_what_it_named(emulator):
+    ddb = emulator.client("dynamodb")
+    table = f"load-{uuid.uuid4().hex[:8]}"
+    ddb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for key in ("a", "b", "untouched"):
+        ddb.put_item(TableName=table, Item={"k": {"S": key}, "n": {"N": "1"}})
+    live = dynamodb_backends[emulator.client("sts").get_caller_identity()["Account"]][emulator.region].tables[table]
+    untouched = live.items[next(k for k in live.items if k.value == "untouched")]
+    before = {key.value: item.to_json() for key, item in live.items.items()}
+
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        ddb.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": {"k": {"S": "a"}},
+                        "UpdateExpression": "SET n = :two",
+                        "ExpressionAttributeValues": {":two": {"N": "2"}},
+                    }
+                },  # fmt: skip
+                {"Put": {"TableName": table, "Item": {"k": {"S": "new"}}}},
+                {
+                    "ConditionCheck": {
+                        "TableName": table,
+                        "Key": {"k": {"S": "b"}},
+                        "ConditionExpression": "attribute_not_exists(k)",
+                    }
+                },  # fmt: skip
+            ]
+        )
+
+    restored = dynamodb_backends[emulator.client("sts").get_caller_identity()["Account"]][emulator.region].tables[table]
+    assert {key.value: item.to_json() for key, item in restored.items.items()} == before
+    assert restored.items[next(k for k in restored.items if k.value == "untouched")] is untouched  # not copied
+    ddb.transact_write_items(
+        TransactItems=[
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": {"k": {"S": "a"}},
+                    "UpdateExpression": "SET n = :two",
+                    "ExpressionAttributeValues": {":two": {"N": "2"}},
+                }
+            }
+        ]  # fmt: skip
+    )
+    assert ddb.get_item(TableName=table, Key={"k": {"S": "a"}})["Item"]["n"] == {"N": "2"}
