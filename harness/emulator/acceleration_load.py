@@ -44,6 +44,8 @@ flight, before these patches (the cyclic GC's share was timed with gc.callbacks)
   the life of the process, for the collector to walk: no longer kept.
 
 tests/emulator/test_acceleration_load.py pins each patch and what it preserves.
+HARNESS_LOAD_OFF=name,... (names in PATCHES) leaves patches out, to measure them;
+HARNESS_PLAIN_MOTO=1 leaves out these and acceleration.py's.
 """
 
 from __future__ import annotations

