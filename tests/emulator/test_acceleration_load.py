@@ -62,12 +62,12 @@ def test_invalid_update_expressions_are_still_refused_each_time():
             UpdateExpressionParser.make("SET = :v")
 
 
-def test_a_result_path_compiles_once_to_the_expression_jsonpath_ng_gives():
+def test_a_result_path_compiles_once_to_the_expression_jsonpath_ng_gives(emulator):
     assert str(result_path.parse("$.channels.sms")) == str(jsonpath_ng.parse("$.channels.sms"))
     assert result_path.parse("$.channels.sms") is result_path.parse("$.channels.sms")
 
 
-def test_response_classes_list_their_methods_once_and_see_new_ones():
+def test_response_classes_list_their_methods_once_and_see_new_ones(emulator):
     class Handler(moto.core.responses.BaseResponse):
         def first(self):
             pass
@@ -78,7 +78,7 @@ def test_response_classes_list_their_methods_once_and_see_new_ones():
     assert "second" in names(Handler)
 
 
-def test_requests_get_no_class_of_their_own():
+def test_requests_get_no_class_of_their_own(emulator):
     class Request:
         files = {}
 
