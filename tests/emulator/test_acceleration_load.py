@@ -9,7 +9,6 @@ import enum
 import gc
 import json
 import threading
-import time
 import types
 import uuid
 
@@ -25,6 +24,7 @@ from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.eval import states
 
 from harness.emulator import acceleration_load
+from harness.observe.waiting import poll
 
 
 def test_the_load_speed_ups_are_installed_in_the_running_emulator(emulator):
@@ -128,18 +128,16 @@ def test_a_sync_task_resumes_when_its_nested_execution_ends(emulator, sfn_role):
     parent = sfn.create_state_machine(
         name=f"parent-{uuid.uuid4().hex[:8]}", roleArn=sfn_role, definition=json.dumps(parent_definition)
     )["stateMachineArn"]
-    durations = []
-    for _ in range(3):
-        arn = sfn.start_execution(stateMachineArn=parent, input="{}")["executionArn"]
-        began = time.perf_counter()
-        while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
-            assert time.perf_counter() - began < 30
-            time.sleep(0.01)
-        assert described["status"] == "SUCCEEDED", described
-        output = json.loads(described["output"])
-        assert output["Status"] == "SUCCEEDED" and output["Output"] == {"n": 1}
-        durations.append((described["stopDate"] - described["startDate"]).total_seconds())
-    assert min(durations) < 0.45, durations  # the fastest of three: a busy machine does not fail it
+    arn = sfn.start_execution(stateMachineArn=parent, input="{}")["executionArn"]
+    described = poll(
+        lambda: (found := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and found,
+        timeout=30,
+        describe=lambda: str(sfn.get_execution_history(executionArn=arn)["events"]),
+    )
+    assert described["status"] == "SUCCEEDED", described
+    output = json.loads(described["output"])
+    assert output["Status"] == "SUCCEEDED" and output["Output"] == {"n": 1}
+    # How much sooner it resumes is a figure for make bench; the wake-up itself is the next test.
 
 
 def test_the_end_of_a_nested_execution_wakes_the_task_waiting_for_it(emulator):
@@ -159,7 +157,7 @@ def test_the_end_of_a_nested_execution_wakes_the_task_waiting_for_it(emulator):
     ending = BaseExecutionWorkerCommunication.__new__(BaseExecutionWorkerCommunication)
     ending.execution = types.SimpleNamespace(exec_arn=arn)
     ending._reflect_execution_status = lambda: None  # what moto records is not under test here
-    time.sleep(0.05)
+    # Ending before or after the sleep begins: either way the sleep must not last its 5 s.
     ending.terminated()
     sleeper.join(timeout=2)
     assert not sleeper.is_alive()
