@@ -87,19 +87,26 @@ def present() -> dict[str, str | None]:
     return {name: engines.why_unavailable(name) for name in engines.ENGINES}
 
 
-def measure_in_subprocess(name: str, runs: int, total: int) -> dict[str, Any]:
-    env = {**os.environ, "BENCH_RUNS": str(runs), "BENCH_TOTAL": str(total)}
+def figures_from_subprocess(
+    module: str, *args: str, timeout: float, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Run a bench module in a process of its own; its last line of output is its figures (JSON)."""
     run = subprocess.run(
-        [sys.executable, "-m", "harness.bench.engines", name],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=1800,
+        timeout=timeout,
     )
     if run.returncode != 0:
-        raise RuntimeError(f"bench on {name} failed:\n{(run.stdout + run.stderr)[-4000:]}")
+        raise RuntimeError(f"{module} {' '.join(args)} failed:\n{(run.stdout + run.stderr)[-4000:]}")
     return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def measure_in_subprocess(name: str, runs: int, total: int) -> dict[str, Any]:
+    env = {**os.environ, "BENCH_RUNS": str(runs), "BENCH_TOTAL": str(total)}
+    return figures_from_subprocess("harness.bench.engines", name, timeout=1800, env=env)
 
 
 def table(side_by_side: dict[str, dict[str, Any]], absent: dict[str, str]) -> list[str]:

@@ -305,16 +305,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def load_in_subprocess(name: str, runs: int) -> dict:
     """harness/bench/load.py's figures for one engine, from a process of their own."""
-    run = subprocess.run(
-        [sys.executable, "-m", "harness.bench.load", name, str(runs)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=3600,
-    )
-    if run.returncode != 0:
-        raise RuntimeError(f"bench under load on {name} failed:\n{(run.stdout + run.stderr)[-4000:]}")
-    return json.loads(run.stdout.strip().splitlines()[-1])
+    return engine_bench.figures_from_subprocess("harness.bench.load", name, str(runs), timeout=3600)
 
 
 def update_readme(text: str, readme: Path = ROOT / "README.md") -> None:
