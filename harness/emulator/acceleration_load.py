@@ -72,6 +72,8 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 )
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 
+from harness.emulator import thread_reuse
+
 _applied = False
 GC_THRESHOLD = 20_000  # allocations between young collections (CPython's default: 700)
 
@@ -264,6 +266,18 @@ def keep_no_finished_threads() -> None:
     original.clear()
 
 
+def reuse_interpreter_threads() -> None:
+    """Each module that starts interpreter threads gets harness.emulator.thread_reuse's."""
+    for name in THREAD_STARTING_MODULES:
+        module = importlib.import_module(name)
+        if name.endswith("test_state_program"):
+            continue  # TestState runs one state per API call: not on the execution path
+        if getattr(module, "Thread", None) is threading.Thread:
+            module.Thread = thread_reuse.ReusedThread
+        if getattr(module, "threading", None) is threading:
+            module.threading = thread_reuse.ThreadingWithReusedThreads()
+
+
 _transaction = threading.local()
 
 
@@ -328,6 +342,7 @@ def back_up_only_what_a_transaction_touches() -> None:
 PATCHES = {
     "transaction_backup": back_up_only_what_a_transaction_touches,
     "threads_list": keep_no_finished_threads,
+    "thread_reuse": reuse_interpreter_threads,
     "json_copy": copy_json_values_directly,
     "update_expression": parse_each_update_expression_once,
     "sync_wake": wake_sync_tasks_when_nested_execution_ends,

@@ -3,10 +3,14 @@ they keep executions apart."""
 
 from __future__ import annotations
 
+import uuid
+
+import boto3
 from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
 from harness.emulator import acceleration
+from harness.emulator.embedded import CREDENTIALS
 
 
 def test_the_speed_ups_are_installed_in_the_running_emulator(emulator):
@@ -25,3 +29,20 @@ def test_each_execution_gets_its_own_copy_of_the_parsed_definition(emulator, sta
     worker._evaluation_details = Details
     first, second = worker._get_evaluation_entrypoint(), worker._get_evaluation_entrypoint()
     assert first is not second and type(first) is type(second)
+
+
+def test_task_calls_go_unsigned_with_the_scope_moto_routes_by(emulator):
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    client = boto_client.boto_client_for("eu-west-1", "sqs")  # as a Task state gets it
+    sent: list[dict] = []
+    client.meta.events.register_first("before-send", lambda request, **_: sent.append(dict(request.headers)))
+    name = f"unsigned-{uuid.uuid4().hex[:8]}"
+    client.create_queue(QueueName=name)
+    assert "Authorization" not in sent[0]  # no SigV4 computed; the scope is added when handed over
+
+    # Routed to SQS and created in eu-west-1, in the default account, as a signed call would be.
+    signed = boto3.client("sqs", endpoint_url=emulator.endpoint_url, region_name="eu-west-1", **CREDENTIALS)
+    assert any(url.endswith(f"/{name}") for url in signed.list_queues(QueueNamePrefix=name).get("QueueUrls", []))
+    elsewhere = emulator.client("sqs")  # us-east-1
+    assert not elsewhere.list_queues(QueueNamePrefix=name).get("QueueUrls")

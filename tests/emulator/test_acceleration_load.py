@@ -217,3 +217,14 @@ def test_a_failed_transaction_restores_the_table_and_copies_only_what_it_named(e
         ]  # fmt: skip
     )
     assert ddb.get_item(TableName=table, Key={"k": {"S": "a"}})["Item"]["n"] == {"N": "2"}
+
+
+def test_the_interpreter_starts_reused_threads(emulator):
+    from moto.stepfunctions.parser.asl.component.program import program
+    from moto.stepfunctions.parser.asl.component.state.exec import execute_state
+    from moto.stepfunctions.parser.backend import execution_worker
+
+    from harness.emulator.thread_reuse import ReusedThread
+
+    assert execute_state.Thread is ReusedThread and execution_worker.Thread is ReusedThread
+    assert program.threading.Thread is ReusedThread and program.threading.Event is threading.Event
