@@ -23,12 +23,20 @@ flight, before these patches (the cyclic GC's share was timed with gc.callbacks)
 - every request listed its response class's methods with inspect.getmembers
   (moto.core.responses.method_names_from_class), 2%: listed once per class, again
   when the class gains an attribute.
+- every request found its service's backend by trying moto's URL patterns one
+  after the other, hundreds of regular expressions, under the dispatcher's global
+  lock (moto.moto_server.werkzeug_app.DomainDispatcherApplication
+  .get_backend_for_host), 3% of a simple request: found once per host name.
 - moto's Flask apps run in debug mode, and Flask then builds a new class for every
   request's files (flask.debughelpers.attach_enctype_error_multidict, a friendlier
   KeyError for browser form posts), 1%: left out.
 - DynamoDB parsed each UpdateExpression twice per request
   (moto.dynamodb.parsing.expressions.UpdateExpressionParser.make), 1%: parsed once
   per expression; the validator deep-copies the tree before it changes it.
+- then validated it with ten tree walks, each of which rebuilt its processor's
+  node-type map (a dict of bound methods) twice for every node it visited
+  (moto.dynamodb.parsing.ast_nodes.DepthFirstTraverser), part of the 7% that
+  validation took after the first patches: built once per walk.
 - a `.sync` Task (the order's nested notification) checked its nested execution
   every 0.5 s (state_task_service_callback's time.sleep): half a second of an
   order's 0.65 s alone. The sleep now ends when the nested execution ends
@@ -39,6 +47,10 @@ flight, before these patches (the cyclic GC's share was timed with gc.callbacks)
   the table, and growing with it: the backup copies the hash keys the transaction
   names and shares the rest, which it does not write (every write holds
   fidelity's DynamoDB lock). Tables with streams keep moto's full copy.
+- the interpreter started a new thread for every execution, program, Task and
+  Parallel state, branch and callback wait, about ten per notification: each now
+  runs on a reused worker (harness/emulator/thread_reuse.py); with it, text
+  notifications at 10 in flight went from 23.8 to 28-30 exec/s.
 - moto kept every thread the interpreter ever started in a list nothing reads
   (moto.stepfunctions.parser.utils.TMP_THREADS), about 10 per execution, for
   the life of the process, for the collector to walk: no longer kept.
@@ -232,6 +244,46 @@ def parse_each_update_expression_once() -> None:
     UpdateExpressionParser.make = classmethod(lru_cache(maxsize=1024)(make))
 
 
+def build_each_traversers_map_once() -> None:
+    from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
+
+    def handlers(self) -> tuple:
+        known = self.__dict__.get("_harness_handlers")
+        if known is None:  # each _processing_map is a literal of this instance's bound methods
+            known = self.__dict__["_harness_handlers"] = tuple(self._processing_map().items())
+            self.__dict__["_harness_types"] = tuple(node_type for node_type, _ in known)
+        return known
+
+    def nodes_to_be_processed(self) -> tuple:
+        handlers(self)
+        return self.__dict__["_harness_types"]
+
+    def process(self, node):
+        for node_type, processor in handlers(self):
+            if isinstance(node, node_type):
+                return processor(node)
+
+    DepthFirstTraverser.nodes_to_be_processed = nodes_to_be_processed
+    DepthFirstTraverser.process = process
+
+
+def look_up_each_hosts_backend_once() -> None:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    look_up = DomainDispatcherApplication.get_backend_for_host
+
+    def get_backend_for_host(self, host):
+        known = self.__dict__.setdefault("_harness_backends", {})
+        backend = known.get(host)
+        if backend is None:
+            backend = look_up(self, host)
+            if backend:  # a host no backend serves is looked up (and reported) each time, as before
+                known[host] = backend
+        return backend
+
+    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host
+
+
 THREAD_STARTING_MODULES = (
     "moto.stepfunctions.parser.asl.component.program.program",
     "moto.stepfunctions.parser.asl.component.state.exec.execute_state",
@@ -345,6 +397,8 @@ PATCHES = {
     "thread_reuse": reuse_interpreter_threads,
     "json_copy": copy_json_values_directly,
     "update_expression": parse_each_update_expression_once,
+    "traverser_map": build_each_traversers_map_once,
+    "backend_lookup": look_up_each_hosts_backend_once,
     "sync_wake": wake_sync_tasks_when_nested_execution_ends,
     "gc": collect_garbage_less_often,
     "result_path": compile_each_result_path_once,

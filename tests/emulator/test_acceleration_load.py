@@ -228,3 +228,63 @@ def test_the_interpreter_starts_reused_threads(emulator):
 
     assert execute_state.Thread is ReusedThread and execution_worker.Thread is ReusedThread
     assert program.threading.Thread is ReusedThread and program.threading.Event is threading.Event
+
+
+def test_a_validation_walk_builds_its_node_map_once(emulator):
+    from moto.dynamodb.parsing.validators import NoneExistingPathChecker
+
+    built = []
+
+    class Counting(NoneExistingPathChecker):
+        def _processing_map(self):
+            built.append(1)
+            return super()._processing_map()
+
+    tree = UpdateExpressionParser.make("SET a = if_not_exists(a, :zero) + :one, b = list_append(b, :more) REMOVE c")
+    assert Counting().traverse(tree) is tree and len(built) == 1
+
+
+def test_updates_validated_with_the_built_maps_give_what_dynamodb_gives(emulator):
+    dynamodb = emulator.client("dynamodb")
+    table = f"traverse-{uuid.uuid4().hex[:8]}"
+    dynamodb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    key = {"id": {"S": "one"}}
+    for _ in range(2):
+        dynamodb.update_item(
+            TableName=table,
+            Key=key,
+            UpdateExpression="SET n = if_not_exists(n, :zero) + :one, l = list_append(if_not_exists(l, :empty), :more)",
+            ExpressionAttributeValues={
+                ":zero": {"N": "0"},
+                ":one": {"N": "1"},
+                ":empty": {"L": []},
+                ":more": {"L": [{"S": "x"}]},
+            },
+        )
+    item = dynamodb.get_item(TableName=table, Key=key)["Item"]
+    assert item["n"] == {"N": "2"} and item["l"] == {"L": [{"S": "x"}, {"S": "x"}]}
+    with pytest.raises(ClientError) as refused:  # a missing path in an operand is still refused
+        dynamodb.update_item(
+            TableName=table,
+            Key=key,
+            UpdateExpression="SET n = missing + :one",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+        )
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_a_hosts_backend_is_found_once_and_is_the_one_moto_finds(emulator):
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    dispatcher = DomainDispatcherApplication(create_app=lambda backend: None)
+    host = "states.eu-west-1.amazonaws.com"
+    first = dispatcher.get_backend_for_host(host)
+    patterns, dispatcher.backend_url_patterns = dispatcher.backend_url_patterns, []
+    assert first == "stepfunctions" and dispatcher.get_backend_for_host(host) == first  # no pattern tried again
+    assert dispatcher.get_backend_for_host("nothing.example.org") is None
+    dispatcher.backend_url_patterns = patterns
