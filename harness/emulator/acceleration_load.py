@@ -49,8 +49,7 @@ flight, before these patches (the cyclic GC's share was timed with gc.callbacks)
   fidelity's DynamoDB lock). Tables with streams keep moto's full copy.
 - the interpreter started a new thread for every execution, program, Task and
   Parallel state, branch and callback wait, about ten per notification: each now
-  runs on a reused worker (harness/emulator/thread_reuse.py); with it, text
-  notifications at 10 in flight went from 23.8 to 28-30 exec/s.
+  runs on a reused worker (harness/emulator/thread_reuse.py).
 - moto kept every thread the interpreter ever started in a list nothing reads
   (moto.stepfunctions.parser.utils.TMP_THREADS), about 10 per execution, for
   the life of the process, for the collector to walk: no longer kept.
