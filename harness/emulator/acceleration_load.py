@@ -84,6 +84,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
 from moto.stepfunctions.parser.backend.execution import BaseExecutionWorkerCommunication
 
 from harness.emulator import thread_reuse
+from harness.emulator.module_stand_in import ModuleStandIn
 
 _applied = False
 GC_THRESHOLD = 20_000  # allocations between young collections (CPython's default: 700)
@@ -121,12 +122,11 @@ _nested_ended: dict[str, threading.Event] = {}
 _waiting = threading.local()
 
 
-class _SyncClock:
+class _SyncClock(ModuleStandIn):
     """Stands in for the time module in state_task_service_callback: its .sync loop's
     sleep between checks ends early when the nested execution it waits for ends."""
 
-    def __getattr__(self, name):
-        return getattr(time, name)
+    module = time
 
     @staticmethod
     def sleep(seconds: float) -> None:
@@ -207,13 +207,12 @@ def json_deepcopy(value, memo=None):
     return copy.deepcopy(value, memo)
 
 
-class _JsonCopy:
+class _JsonCopy(ModuleStandIn):
     """Stands in for the copy module where the interpreter copies JSON values."""
 
-    deepcopy = staticmethod(json_deepcopy)
+    module = copy
 
-    def __getattr__(self, name):
-        return getattr(copy, name)
+    deepcopy = staticmethod(json_deepcopy)
 
 
 INTERPRETER_MODULES_THAT_COPY = (
@@ -332,12 +331,11 @@ def reuse_interpreter_threads() -> None:
 _transaction = threading.local()
 
 
-class _TransactionCopy:
+class _TransactionCopy(ModuleStandIn):
     """Stands in for the copy module in moto.dynamodb.models: inside transact_write_items,
     the backup of a table copies only the hash keys the transaction names."""
 
-    def __getattr__(self, name):
-        return getattr(copy, name)
+    module = copy
 
     @staticmethod
     def deepcopy(value, memo=None):

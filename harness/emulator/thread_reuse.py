@@ -24,6 +24,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from harness.emulator.module_stand_in import ModuleStandIn
+
 IDLE_WORKERS_KEPT = 64  # beyond this, a worker that finishes ends, as a thread would
 _names = itertools.count(1)
 
@@ -115,10 +117,8 @@ class Workers:
 WORKERS = Workers()
 
 
-class ThreadingWithReusedThreads:
+class ThreadingWithReusedThreads(ModuleStandIn):
     """Stands in for the threading module in an interpreter module that calls threading.Thread."""
 
+    module = threading
     Thread = ReusedThread
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(threading, name)

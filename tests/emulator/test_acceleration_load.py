@@ -164,15 +164,21 @@ def test_the_end_of_a_nested_execution_wakes_the_task_waiting_for_it(emulator):
     acceleration_load._nested_ended.pop(arn, None)
 
 
-def test_a_failed_transaction_restores_the_table_and_copies_only_what_it_named(emulator):
-    ddb = emulator.client("dynamodb")
-    table = f"load-{uuid.uuid4().hex[:8]}"
-    ddb.create_table(
+def _new_table(dynamodb, prefix: str, key: str) -> str:
+    """An on-demand table with one string hash key, named uniquely."""
+    table = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    dynamodb.create_table(
         TableName=table,
-        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
+    return table
+
+
+def test_a_failed_transaction_restores_the_table_and_copies_only_what_it_named(emulator):
+    ddb = emulator.client("dynamodb")
+    table = _new_table(ddb, "load", "k")
     for key in ("a", "b", "untouched"):
         ddb.put_item(TableName=table, Item={"k": {"S": key}, "n": {"N": "1"}})
     live = dynamodb_backends[emulator.client("sts").get_caller_identity()["Account"]][emulator.region].tables[table]
@@ -246,13 +252,7 @@ def test_a_validation_walk_builds_its_node_map_once(emulator):
 
 def test_updates_validated_with_the_built_maps_give_what_dynamodb_gives(emulator):
     dynamodb = emulator.client("dynamodb")
-    table = f"traverse-{uuid.uuid4().hex[:8]}"
-    dynamodb.create_table(
-        TableName=table,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    table = _new_table(dynamodb, "traverse", "id")
     key = {"id": {"S": "one"}}
     for _ in range(2):
         dynamodb.update_item(
