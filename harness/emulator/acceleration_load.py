@@ -54,6 +54,19 @@ flight, before these patches (the cyclic GC's share was timed with gc.callbacks)
   (moto.stepfunctions.parser.utils.TMP_THREADS), about 10 per execution, for
   the life of the process, for the collector to walk: no longer kept.
 
+A third pass (py-spy `--gil`, 10 in flight, shares of the emulator's time) found:
+
+- a Parallel branch's thread was named after its whole program, spelled out
+  component by component (moto's Component.__str__ via BranchWorker.start), 2%
+  for `text` notifications: the name is made when read, and nothing reads it.
+- DynamoDB's validator deep-copied the parsed UpdateExpression before changing
+  it (moto.dynamodb.parsing.validators), about 2%: the same copy is unpickled
+  from a snapshot of the parsed expression, 5x faster than copy.deepcopy.
+- moto found an execution by scanning all of its state machine's executions, on
+  every start (the name check) and every DescribeExecution (the `.sync` check
+  included), 3.5% of the emulator's time for orders after a few hundred: looked
+  up by name and by ARN in an index kept in step with the list.
+
 tests/emulator/test_acceleration_load.py pins each patch and what it preserves.
 HARNESS_LOAD_OFF=name,... (names in PATCHES) leaves patches out, to measure them;
 HARNESS_PLAIN_MOTO=1 leaves out these and acceleration.py's.
@@ -65,6 +78,7 @@ import copy
 import gc
 import importlib
 import os
+import pickle
 import threading
 import time
 from functools import lru_cache
@@ -242,6 +256,38 @@ def parse_each_update_expression_once() -> None:
     UpdateExpressionParser.make = classmethod(lru_cache(maxsize=1024)(make))
 
 
+_EXPRESSION_SNAPSHOTS_KEPT = 1024  # as many as parse_each_update_expression_once caches
+
+
+def copy_update_expressions_from_a_snapshot() -> None:
+    """The validator deep-copies the parsed expression before it changes it: the same
+    copy, unpickled from a snapshot of the (cached, never changed) parsed expression."""
+    from moto.dynamodb.parsing import validators
+    from moto.dynamodb.parsing.ast_nodes import Node
+
+    snapshots: dict[int, tuple[Node, bytes]] = {}  # by id, the expression kept so its id stays its own
+    lock = threading.Lock()
+
+    def deepcopy(value, memo=None):
+        if memo is not None or not isinstance(value, Node):
+            return copy.deepcopy(value, memo)
+        with lock:
+            known = snapshots.get(id(value))
+        if known is None:
+            try:
+                known = (value, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+            except (pickle.PicklingError, TypeError, AttributeError):
+                return copy.deepcopy(value)
+            with lock:
+                if len(snapshots) >= _EXPRESSION_SNAPSHOTS_KEPT:
+                    snapshots.clear()
+                snapshots[id(value)] = known
+        return pickle.loads(known[1])
+
+    if validators.deepcopy is copy.deepcopy:
+        validators.deepcopy = deepcopy
+
+
 def build_each_traversers_map_once() -> None:
     from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser
 
@@ -280,6 +326,63 @@ def look_up_each_hosts_backend_once() -> None:
         return backend
 
     DomainDispatcherApplication.get_backend_for_host = get_backend_for_host
+
+
+class _ExecutionIndex:
+    """A state machine's executions by name and by ARN, caught up with its list (which
+    moto only appends to) before each lookup; a list replaced or shortened is indexed anew."""
+
+    def __init__(self, executions: list) -> None:
+        self.executions, self.count = executions, 0
+        self.by_name: dict[str, object] = {}
+        self.by_arn: dict[str, object] = {}
+        self.lock = threading.Lock()
+
+    def caught_up(self) -> _ExecutionIndex:
+        with self.lock:
+            for execution in self.executions[self.count :]:
+                self.by_name.setdefault(execution.name, execution)  # the first, as moto's scan finds
+                self.by_arn.setdefault(execution.execution_arn, execution)
+            self.count = len(self.executions)
+        return self
+
+
+_execution_indexes: dict[int, _ExecutionIndex] = {}  # by id of the list; not on the state
+# machine, which start_execution deep-copies (its executions hold threads and locks)
+
+
+def _execution_index(state_machine) -> _ExecutionIndex:
+    executions = state_machine.executions
+    index = _execution_indexes.get(id(executions))
+    if index is None or index.executions is not executions or index.count > len(executions):
+        index = _execution_indexes[id(executions)] = _ExecutionIndex(executions)
+    return index.caught_up()
+
+
+def find_executions_by_index() -> None:
+    """moto found an execution by scanning every execution of its state machine, on each
+    start (the name check) and each DescribeExecution: looked up in an index instead."""
+    from moto.stepfunctions.exceptions import ExecutionAlreadyExists, ExecutionDoesNotExist
+    from moto.stepfunctions.models import StateMachine, StepFunctionBackend
+
+    def _handle_name_input_idempotency(self, name, execution_input):
+        execution = _execution_index(self).by_name.get(name)
+        if execution is None:
+            return None
+        if execution_input == execution.execution_input and execution.status == "RUNNING":
+            return execution  # the same name and input while running: the same execution
+        raise ExecutionAlreadyExists("Execution Already Exists: '" + execution.execution_arn + "'")
+
+    def describe_execution(self, execution_arn):
+        self._validate_execution_arn(execution_arn)
+        state_machine = self._get_state_machine_for_execution(execution_arn)
+        execution = _execution_index(state_machine).by_arn.get(execution_arn)
+        if execution is None:
+            raise ExecutionDoesNotExist("Execution Does Not Exist: '" + execution_arn + "'")
+        return execution
+
+    StateMachine._handle_name_input_idempotency = _handle_name_input_idempotency
+    StepFunctionBackend.describe_execution = describe_execution
 
 
 THREAD_STARTING_MODULES = (
@@ -326,6 +429,27 @@ def reuse_interpreter_threads() -> None:
             module.Thread = thread_reuse.ReusedThread
         if getattr(module, "threading", None) is threading:
             module.threading = thread_reuse.ThreadingWithReusedThreads()
+
+
+def name_branch_threads_when_asked() -> None:
+    """A Parallel branch's thread is named after its whole program, spelled out component
+    by component (moto's Component.__str__): made only when the name is read."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel import branch_worker
+
+    if branch_worker.threading.Thread is not thread_reuse.ReusedThread:
+        return  # only a ReusedThread takes a name to make later (thread_reuse left out)
+
+    def start(self):
+        if self._worker_thread is not None:
+            raise RuntimeError(f"Attempted to rerun BranchWorker for program ${self._program}.")
+        program = self._program
+        self._worker_thread = branch_worker.threading.Thread(
+            target=self._thread_routine, name=lambda: f"BranchWorker_${program}", daemon=True
+        )
+        branch_worker.TMP_THREADS.append(self._worker_thread)
+        self._worker_thread.start()
+
+    branch_worker.BranchWorker.start = start
 
 
 _transaction = threading.local()
@@ -392,11 +516,14 @@ PATCHES = {
     "transaction_backup": back_up_only_what_a_transaction_touches,
     "threads_list": keep_no_finished_threads,
     "thread_reuse": reuse_interpreter_threads,
+    "branch_thread_name": name_branch_threads_when_asked,  # after thread_reuse
     "json_copy": copy_json_values_directly,
     "update_expression": parse_each_update_expression_once,
+    "expression_copy": copy_update_expressions_from_a_snapshot,
     "traverser_map": build_each_traversers_map_once,
     "backend_lookup": look_up_each_hosts_backend_once,
     "sync_wake": wake_sync_tasks_when_nested_execution_ends,
+    "execution_index": find_executions_by_index,
     "gc": collect_garbage_less_often,
     "result_path": compile_each_result_path_once,
     "method_names": list_each_response_class_once,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -30,9 +31,17 @@ from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
-from werkzeug.serving import make_server
+from werkzeug.serving import ThreadedWSGIServer
 
-from harness.emulator import acceleration, acceleration_load, api_gateway, fidelity, lambda_seam, provider_api
+from harness.emulator import (
+    acceleration,
+    acceleration_load,
+    api_gateway,
+    fidelity,
+    lambda_seam,
+    provider_api,
+    thread_reuse,
+)
 from harness.emulator.faults import FaultInjector, rules_from_json
 
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -172,18 +181,31 @@ class _QuietRequestHandler(MotoRequestHandler):
         pass
 
 
+class _ServerOnReusedThreads(ThreadedWSGIServer):
+    """Serves each connection on a reused worker (harness/emulator/thread_reuse.py), as
+    the interpreter's threads are, instead of a thread started for it (issue 11)."""
+
+    def process_request(self, request, client_address) -> None:
+        thread_reuse.ReusedThread(target=self.process_request_thread, args=(request, client_address)).start()
+
+
 class _HarnessMotoServer(ThreadedMotoServer):
     """ThreadedMotoServer whose WSGI app is wrapped by HarnessApp."""
 
-    def __init__(self, host: str, port: int, wrap: Callable[[Callable], Callable]) -> None:
+    def __init__(self, host: str, port: int, wrap: Callable[[Callable], Callable], reuse_threads: bool) -> None:
         super().__init__(ip_address=host, port=port, verbose=False)
         self._wrap = wrap
+        self._server_class = _ServerOnReusedThreads if reuse_threads else ThreadedWSGIServer
 
-    def _server_entry(self) -> None:  # same as moto's, plus the wrapper
+    def start(self) -> None:
+        """Bind here, not in the server thread. When the port is taken, werkzeug says so and
+        exits: in moto's server thread that ended the thread alone, before it said it was
+        ready, and moto's start waited for ever."""
         app = self._wrap(DomainDispatcherApplication(create_backend_app))
-        self._server = make_server(self._ip_address, self._port, app, True, request_handler=_QuietRequestHandler)
+        self._server = self._server_class(self._ip_address, self._port, app, handler=_QuietRequestHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="moto-server", daemon=True)
+        self._thread.start()
         self._server_ready_event.set()
-        self._server.serve_forever()
 
 
 class EmbeddedEmulator:
@@ -203,7 +225,7 @@ class EmbeddedEmulator:
         # HARNESS_PLAIN_MOTO=1 runs moto as shipped, for benchmarking against it.
         self.accelerated = os.environ.get("HARNESS_PLAIN_MOTO") != "1" if accelerated is None else accelerated
         self.app: HarnessApp | None = None
-        self._server = _HarnessMotoServer(host, self.port, self._wrap)
+        self._server = _HarnessMotoServer(host, self.port, self._wrap, reuse_threads=self.accelerated)
 
     def _wrap(self, moto_app: Callable) -> HarnessApp:
         self.app = HarnessApp(moto_app, self.faults, self.region)

@@ -11,7 +11,8 @@ ident, native_id, daemon) and runs its target on an idle worker left by an earli
 one, or on a new worker when none is idle: never fewer threads than before, so no
 target ever waits for another to end. Each target runs in a fresh contextvars
 context, as on a new thread; a target's exception goes to threading.excepthook, as
-on a thread of its own.
+on a thread of its own. The embedded server serves each connection on one too
+(harness/emulator/embedded.py), where werkzeug started a thread per connection.
 """
 
 from __future__ import annotations
@@ -37,24 +38,37 @@ class ReusedThread:
         self,
         group: None = None,
         target: Callable[..., Any] | None = None,
-        name: str | None = None,
+        name: str | Callable[[], str] | None = None,
         args: tuple = (),
         kwargs: dict | None = None,
         *,
         daemon: bool | None = None,
     ) -> None:
         self._target, self._args, self._kwargs = target, args, kwargs or {}
-        self.name = name or f"sfn-interpreter-{next(_names)}"
+        self._name = name or f"sfn-interpreter-{next(_names)}"
         self.daemon = True  # the interpreter asks for daemon threads; workers are daemons
         self.ident: int | None = None
         self.native_id: int | None = None
         self._started = False
-        self._ended = threading.Event()
+        self._running = threading.Lock()  # held from start until the target has ended: a
+        # lock, as threading.Thread's own end-of-thread lock, is cheaper to make than an Event
+
+    @property
+    def name(self) -> str:
+        """The name given, or, given a function that makes it, what it makes when asked."""
+        if callable(self._name):
+            self._name = self._name()
+        return self._name
+
+    @name.setter
+    def name(self, name: str) -> None:
+        self._name = name
 
     def start(self) -> None:
         if self._started:
             raise RuntimeError("threads can only be started once")
         self._started = True
+        self._running.acquire()
         WORKERS.run(self)
 
     def run(self) -> None:
@@ -64,10 +78,11 @@ class ReusedThread:
     def join(self, timeout: float | None = None) -> None:
         if not self._started:
             raise RuntimeError("cannot join thread before it is started")
-        self._ended.wait(timeout)
+        if self._running.acquire(timeout=-1 if timeout is None else max(timeout, 0)):
+            self._running.release()
 
     def is_alive(self) -> bool:
-        return self._started and not self._ended.is_set()
+        return self._started and self._running.locked()
 
     def _run_here(self) -> None:
         self.ident, self.native_id = threading.get_ident(), threading.get_native_id()
@@ -77,7 +92,7 @@ class ReusedThread:
             threading.excepthook(threading.ExceptHookArgs((*sys.exc_info(), threading.current_thread())))
         finally:
             self._target = self._args = self._kwargs = None  # nothing kept alive by an idle worker
-            self._ended.set()
+            self._running.release()
 
 
 class Workers:

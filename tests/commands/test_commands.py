@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -168,6 +169,24 @@ def test_make_up_serves_the_stack_for_aws_cli_users(tmp_path, up_engine):
 
 
 @pytest.mark.backends("embedded", reason="make demo runs on the embedded emulator: it injects faults")
+def test_make_up_on_a_port_already_taken_says_so_and_exits(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "harness.serve", "--emulator", "embedded", "--port", str(port)],
+            cwd=tmp_path,
+            env=ENV,
+            capture_output=True,
+            text=True,
+            timeout=120,  # it used to wait for ever for a server thread that had died
+        )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"Port {port} is in use by another program" in done.stderr  # werkzeug's words
+    assert not (tmp_path / "build").exists()  # nothing deployed, no outputs left behind
+
+
 def test_make_demo_shows_every_case(tmp_path):
     run = subprocess.run(
         [sys.executable, "-m", "harness.demo"], cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=600

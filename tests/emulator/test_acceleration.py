@@ -46,3 +46,27 @@ def test_task_calls_go_unsigned_with_the_scope_moto_routes_by(emulator):
     assert any(url.endswith(f"/{name}") for url in signed.list_queues(QueueNamePrefix=name).get("QueueUrls", []))
     elsewhere = emulator.client("sqs")  # us-east-1
     assert not elsewhere.list_queues(QueueNamePrefix=name).get("QueueUrls")
+
+
+def test_a_reused_client_sends_the_user_agent_botocore_builds(emulator):
+    from botocore.context import start_as_current_context
+    from botocore.useragent import register_feature_id
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    reused = boto_client.boto_client_for("eu-west-1", "sqs")  # as a Task state gets it
+    fresh = acceleration._ORIGINAL_CLIENT_FACTORY("eu-west-1", "sqs")  # built as plain moto builds it
+    sent: dict[str, list[str]] = {"reused": [], "fresh": []}
+    for name, client in (("reused", reused), ("fresh", fresh)):
+        client.meta.events.register_first(
+            "before-send", lambda request, name=name, **_: sent[name].append(request.headers["User-Agent"])
+        )
+        client.list_queues(QueueNamePrefix="user-agent")
+        client.list_queues(QueueNamePrefix="user-agent")
+    assert sent["reused"] == sent["fresh"] and len(set(sent["reused"])) == 1
+
+    creator = reused._user_agent_creator
+    for features in ((), ("WAITER",), ("PAGINATOR", "WAITER"), ("WAITER",)):
+        with start_as_current_context():
+            for feature in features:
+                register_feature_id(feature)
+            assert creator.to_string() == type(creator).to_string(creator)

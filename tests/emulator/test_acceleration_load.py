@@ -8,6 +8,7 @@ import datetime
 import enum
 import gc
 import json
+import pickle
 import threading
 import types
 import uuid
@@ -140,6 +141,36 @@ def test_a_sync_task_resumes_when_its_nested_execution_ends(emulator, sfn_role):
     # How much sooner it resumes is a figure for make bench; the wake-up itself is the next test.
 
 
+def test_executions_are_found_by_name_and_by_arn_as_a_scan_finds_them(emulator, sfn_role):
+    sfn = emulator.client("stepfunctions")
+    hold = {"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 600, "End": True}}}
+    machine = sfn.create_state_machine(
+        name=f"index-{uuid.uuid4().hex[:8]}", roleArn=sfn_role, definition=json.dumps(hold)
+    )["stateMachineArn"]
+
+    def start(name: str, value: int) -> str:
+        return sfn.start_execution(stateMachineArn=machine, name=name, input=json.dumps({"i": value}))["executionArn"]
+
+    def refused(call) -> str:
+        with pytest.raises(ClientError) as error:
+            call()
+        return error.value.response["Error"]["Code"]
+
+    arns = [start(f"run-{i}", i) for i in range(3)]
+    try:
+        assert start("run-1", 1) == arns[1]  # the same name and input while running: the same one
+        assert refused(lambda: start("run-1", 9)) == "ExecutionAlreadyExists"
+        assert [sfn.describe_execution(executionArn=arn)["name"] for arn in arns] == ["run-0", "run-1", "run-2"]
+        never = arns[0].replace(":run-0", ":never-started")
+        assert refused(lambda: sfn.describe_execution(executionArn=never)) == "ExecutionDoesNotExist"
+        sfn.stop_execution(executionArn=arns[1])
+        assert refused(lambda: start("run-1", 1)) == "ExecutionAlreadyExists"  # ended: its name is taken
+        assert start("run-3", 3) != arns[1] and len(sfn.list_executions(stateMachineArn=machine)["executions"]) == 4
+    finally:
+        for arn in sfn.list_executions(stateMachineArn=machine, statusFilter="RUNNING")["executions"]:
+            sfn.stop_execution(executionArn=arn["executionArn"])
+
+
 def test_the_end_of_a_nested_execution_wakes_the_task_waiting_for_it(emulator):
     """The mechanism, without timing races: the .sync loop's sleep ends when the execution ends."""
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_callback
@@ -236,6 +267,42 @@ def test_the_interpreter_starts_reused_threads(emulator):
     assert program.threading.Thread is ReusedThread and program.threading.Event is threading.Event
 
 
+def test_connections_are_served_on_reused_workers(emulator):
+    from harness.emulator import thread_reuse
+    from harness.emulator.embedded import _ServerOnReusedThreads
+
+    assert isinstance(emulator._server._server, _ServerOnReusedThreads)
+    sqs = emulator.client("sqs")
+    sqs.list_queues()
+    started = thread_reuse.WORKERS.started
+    for _ in range(20):  # one connection each: the server closes every connection
+        sqs.list_queues()
+    assert thread_reuse.WORKERS.started - started < 20  # a new thread per connection, before
+
+
+def test_a_branch_thread_gets_its_name_from_its_program_when_asked(emulator):
+    from moto.stepfunctions.parser.asl.component.state.exec.state_parallel.branch_worker import BranchWorker
+
+    from harness.emulator.thread_reuse import ReusedThread
+
+    ran = threading.Event()
+
+    class Program:
+        def eval(self, env):
+            ran.set()
+
+        def __str__(self):
+            return "(Program| {...})"
+
+    worker = BranchWorker(branch_worker_comm=None, program=Program(), env=None)
+    worker._thread_routine = ran.set  # the program and its pool are the Parallel state's business
+    worker.start()
+    assert ran.wait(10) and isinstance(worker._worker_thread, ReusedThread)
+    assert worker._worker_thread.name == "BranchWorker_$(Program| {...})"  # as moto names it
+    with pytest.raises(RuntimeError, match="Attempted to rerun BranchWorker"):
+        worker.start()
+
+
 def test_a_validation_walk_builds_its_node_map_once(emulator):
     from moto.dynamodb.parsing.validators import NoneExistingPathChecker
 
@@ -276,6 +343,33 @@ def test_updates_validated_with_the_built_maps_give_what_dynamodb_gives(emulator
             ExpressionAttributeValues={":one": {"N": "1"}},
         )
     assert refused.value.response["Error"]["Code"] == "ValidationException"
+
+
+def _tree(value, seen: dict[int, int] | None = None):
+    """A parsed expression as plain values: each node's type and attributes, in order, and
+    a node met again (a parent link) as the number of its first visit."""
+    seen = {} if seen is None else seen
+    if isinstance(value, (list, tuple)):
+        return [_tree(item, seen) for item in value]
+    if not hasattr(value, "__dict__") or isinstance(value, enum.Enum):
+        return value
+    if id(value) in seen:
+        return ("seen", seen[id(value)])
+    seen[id(value)] = len(seen)
+    return (type(value).__name__, {name: _tree(item, seen) for name, item in vars(value).items()})
+
+
+def test_the_validator_gets_a_copy_of_the_parsed_expression_as_deepcopy_makes_it(emulator):
+    from moto.dynamodb.parsing import validators
+
+    parsed = UpdateExpressionParser.make("SET n = if_not_exists(n, :zero) + :one REMOVE gone")
+    before = pickle.dumps(parsed)
+    copies = [validators.deepcopy(parsed) for _ in range(2)]
+    assert validators.deepcopy is not copy.deepcopy
+    assert copies[0] is not copies[1] and copies[0] is not parsed
+    assert copies[0].children[0] is not copies[1].children[0]  # nothing shared between copies
+    assert _tree(copies[0]) == _tree(copy.deepcopy(parsed)) == _tree(parsed) and pickle.dumps(parsed) == before
+    assert validators.deepcopy({"a": [1]}) == {"a": [1]}  # anything else: copy.deepcopy
 
 
 def test_a_hosts_backend_is_found_once_and_is_the_one_moto_finds(emulator):

@@ -42,6 +42,17 @@ def test_the_target_runs_with_its_arguments_and_join_waits_for_it(workers):
     assert thread.ident is not None and thread.native_id is not None
 
 
+def test_a_name_given_as_a_function_is_made_once_when_first_read(workers):
+    made = []
+    thread = ReusedThread(target=lambda: None, name=lambda: made.append(1) or "BranchWorker_$program")
+    thread.start()
+    thread.join(BOUND)
+    assert made == []
+    assert thread.name == thread.name == "BranchWorker_$program" and made == [1]
+    assert ReusedThread(name="given").name == "given"
+    assert ReusedThread().name.startswith("sfn-interpreter-")
+
+
 def test_a_worker_that_finished_runs_the_next_target(workers):
     first = ReusedThread(target=lambda: None)
     first.start()
