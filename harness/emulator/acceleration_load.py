@@ -81,6 +81,7 @@ import os
 import pickle
 import threading
 import time
+import weakref
 from functools import lru_cache
 
 import flask.debughelpers
@@ -347,15 +348,15 @@ class _ExecutionIndex:
         return self
 
 
-_execution_indexes: dict[int, _ExecutionIndex] = {}  # by id of the list; not on the state
-# machine, which start_execution deep-copies (its executions hold threads and locks)
+# Beside the state machine, not on it (start_execution deep-copies it, and its executions
+# hold threads and locks); weakly, so a state machine deleted or reset takes its index along.
+_execution_indexes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _execution_index(state_machine) -> _ExecutionIndex:
-    executions = state_machine.executions
-    index = _execution_indexes.get(id(executions))
-    if index is None or index.executions is not executions or index.count > len(executions):
-        index = _execution_indexes[id(executions)] = _ExecutionIndex(executions)
+    index = _execution_indexes.get(state_machine)
+    if index is None or index.executions is not state_machine.executions or index.count > len(index.executions):
+        index = _execution_indexes[state_machine] = _ExecutionIndex(state_machine.executions)
     return index.caught_up()
 
 
