@@ -13,7 +13,10 @@ STACK_BACKEND=NAME:
               emails to the SES mailbox simulator, observed through delivery
               notifications on an SQS queue; SMS cannot be observed
 
-A backend lacking what a test needs skips that test, with the reason:
+A test that asks for no engine (no `backend` fixture, directly or through
+`deployment`, `emulator`, ...) runs in the embedded session only: elsewhere it
+would check the same thing again. A backend lacking what a test needs skips
+that test, with the reason:
 `@pytest.mark.backends("embedded")` on the test, or the fixture it uses
 (`emulator`, `faults`) skipping by itself. A test that meets a gap of the
 engine (harness/engines/gaps.py) is a strict xfail there, naming the gap.
@@ -35,7 +38,8 @@ from harness.engines import localstack, ministack
 from harness.observe.observer import MINISTACK_INSPECTION, Observer, SesNotificationMailbox
 
 BACKENDS = ("embedded", "localstack", "ministack", "aws")
-DEFAULT_BACKEND = os.environ.get("STACK_BACKEND", "embedded")
+DEFAULT_SESSION = "embedded"  # what `make test` runs
+DEFAULT_BACKEND = os.environ.get("STACK_BACKEND", DEFAULT_SESSION)
 
 EMBEDDED_ONLY = {
     "emulator": "needs the embedded emulator itself (moto internals)",
@@ -56,6 +60,10 @@ def add_option(parser: pytest.Parser) -> None:
 
 
 def skip_unless_supported(item: pytest.Item, backend: str) -> None:
+    if backend != DEFAULT_SESSION and "backend" not in item.fixturenames:
+        # Every fixture that reaches an engine (deployment, emulator, ...) asks for `backend`:
+        # a test that does not gives the same answer on every engine, so it runs once.
+        pytest.skip(f"does not use the engine: runs in the {DEFAULT_SESSION} session (make test) only")
     marker = item.get_closest_marker("backends")
     if marker and backend not in marker.args:
         reason = marker.kwargs.get("reason", "")

@@ -168,7 +168,6 @@ def test_make_up_serves_the_stack_for_aws_cli_users(tmp_path, up_engine):
     assert not outputs_file.exists()
 
 
-@pytest.mark.backends("embedded", reason="make demo runs on the embedded emulator: it injects faults")
 def test_make_up_on_a_port_already_taken_says_so_and_exits(tmp_path):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -187,6 +186,7 @@ def test_make_up_on_a_port_already_taken_says_so_and_exits(tmp_path):
     assert not (tmp_path / "build").exists()  # nothing deployed, no outputs left behind
 
 
+@pytest.mark.backends("embedded", reason="make demo runs on the embedded emulator: it injects faults")
 def test_make_demo_shows_every_case(tmp_path):
     run = subprocess.run(
         [sys.executable, "-m", "harness.demo"], cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=600
