@@ -1,10 +1,12 @@
-"""What every order function shares: structured JSON logs and input checks.
+"""What every order function shares: structured JSON logs, input checks, record timestamps
+and the stock updates of a reservation and its release.
 
 Packaged with each function (see `local.order_functions` in orders.tf).
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import sys
@@ -49,3 +51,26 @@ def items_of(event: Any) -> list[dict[str, Any]]:
         ):
             raise ValueError("the state machine passed a malformed item")
     return items
+
+
+def now_iso() -> str:
+    """Now, as the records hold times: ISO 8601 in UTC, to the millisecond, with a Z."""
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def stock_updates(stock_table: str, items: list[dict[str, Any]], change: str, condition: str, **extra: Any) -> list:
+    """One TransactWriteItems Update per item: `change` applied to its stock record on
+    `condition`, with the item's quantity as :quantity."""
+    return [
+        {
+            "Update": {
+                "TableName": stock_table,
+                "Key": {"sku": {"S": item["sku"]}},
+                "UpdateExpression": change,
+                "ConditionExpression": condition,
+                "ExpressionAttributeValues": {":quantity": {"N": str(item["quantity"])}},
+                **extra,
+            }
+        }
+        for item in items
+    ]

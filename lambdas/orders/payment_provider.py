@@ -23,12 +23,11 @@ refunding an order that was never charged refunds nothing (NOT_CHARGED).
 
 from __future__ import annotations
 
-import datetime
 import uuid
 from typing import Any, NoReturn
 
 from botocore.exceptions import ClientError
-from order_common import PAYMENT_CURRENCIES
+from order_common import PAYMENT_CURRENCIES, now_iso
 
 FLAKY_FAILURES = 2
 
@@ -39,10 +38,6 @@ class PaymentDeclined(Exception):
 
 class PaymentTransientError(Exception):
     """The provider could not answer: the same request may succeed later."""
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:
@@ -65,7 +60,7 @@ def charge(dynamodb: Any, table: str, order_id: str, amount_cents: int, currency
                 ":token": {"S": token},
                 ":amount": {"N": str(amount_cents)},
                 ":currency": {"S": currency},
-                ":now": {"S": _now()},
+                ":now": {"S": now_iso()},
                 ":one": {"N": "1"},
             },
             ReturnValues="ALL_NEW",
@@ -114,7 +109,7 @@ def _capture(dynamodb: Any, table: str, order_id: str) -> dict[str, Any]:
             ExpressionAttributeValues={
                 ":charged": {"S": "CHARGED"},
                 ":charge_id": {"S": f"ch_{uuid.uuid4().hex}"},
-                ":now": {"S": _now()},
+                ":now": {"S": now_iso()},
             },
             ReturnValues="ALL_NEW",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -150,7 +145,7 @@ def refund(dynamodb: Any, table: str, order_id: str) -> dict[str, Any]:
                     ":refunded": {"S": "REFUNDED"},
                     ":charged": {"S": "CHARGED"},
                     ":refund_id": {"S": f"re_{uuid.uuid4().hex}"},
-                    ":now": {"S": _now()},
+                    ":now": {"S": now_iso()},
                 },
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",

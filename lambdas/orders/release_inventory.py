@@ -8,13 +8,12 @@ answer says which (RELEASED, or NOT_RESERVED).
 
 from __future__ import annotations
 
-import datetime
 import os
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
-from order_common import items_of, log, require
+from order_common import items_of, log, now_iso, require, stock_updates
 
 # IAM actions this code needs, by the environment variable naming the table.
 PERMISSIONS = {"dynamodb:UpdateItem": ["STOCK_TABLE", "ORDERS_TABLE"]}
@@ -24,25 +23,10 @@ STOCK_TABLE = os.environ.get("STOCK_TABLE", "")
 ORDERS_TABLE = os.environ.get("ORDERS_TABLE", "")
 
 
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def release(
     dynamodb: Any, stock_table: str, orders_table: str, order_id: str, items: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    operations = [
-        {
-            "Update": {
-                "TableName": stock_table,
-                "Key": {"sku": {"S": item["sku"]}},
-                "UpdateExpression": "SET available = available + :quantity",
-                "ConditionExpression": "attribute_exists(sku)",
-                "ExpressionAttributeValues": {":quantity": {"N": str(item["quantity"])}},
-            }
-        }
-        for item in items
-    ]
+    operations = stock_updates(stock_table, items, "SET available = available + :quantity", "attribute_exists(sku)")
     operations.append(
         {
             "Update": {
@@ -53,7 +37,7 @@ def release(
                 "ExpressionAttributeValues": {
                     ":released": {"S": "RELEASED"},
                     ":reserved": {"S": "RESERVED"},
-                    ":now": {"S": _now()},
+                    ":now": {"S": now_iso()},
                 },
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }

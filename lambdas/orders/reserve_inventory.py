@@ -9,13 +9,12 @@ order_id); an order with any item short changes nothing and fails OutOfStock.
 
 from __future__ import annotations
 
-import datetime
 import os
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
-from order_common import items_of, log, require
+from order_common import items_of, log, now_iso, require, stock_updates
 
 # IAM actions this code needs, by the environment variable naming the table.
 # TransactWriteItems is authorised per item: Update items need dynamodb:UpdateItem.
@@ -38,26 +37,16 @@ class ReservationClosed(Exception):
     """The order's reservation was released already; it is not taken again."""
 
 
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def reserve(
     dynamodb: Any, stock_table: str, orders_table: str, order_id: str, items: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    operations = [
-        {
-            "Update": {
-                "TableName": stock_table,
-                "Key": {"sku": {"S": item["sku"]}},
-                "UpdateExpression": "SET available = available - :quantity",
-                "ConditionExpression": "available >= :quantity",
-                "ExpressionAttributeValues": {":quantity": {"N": str(item["quantity"])}},
-                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-            }
-        }
-        for item in items
-    ]
+    operations = stock_updates(
+        stock_table,
+        items,
+        "SET available = available - :quantity",
+        "available >= :quantity",  # stock never goes negative
+        ReturnValuesOnConditionCheckFailure="ALL_OLD",  # tells how many are left
+    )
     operations.append(
         {
             "Update": {
@@ -65,7 +54,7 @@ def reserve(
                 "Key": {"order_id": {"S": order_id}},
                 "UpdateExpression": "SET reservation_status = :reserved, reserved_at = :now",
                 "ConditionExpression": "attribute_exists(order_id) AND attribute_not_exists(reservation_status)",
-                "ExpressionAttributeValues": {":reserved": {"S": "RESERVED"}, ":now": {"S": _now()}},
+                "ExpressionAttributeValues": {":reserved": {"S": "RESERVED"}, ":now": {"S": now_iso()}},
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
         }
