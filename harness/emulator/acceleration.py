@@ -4,9 +4,15 @@ Profiling plain moto (py-spy, 2 cores) showed most of an execution's time in wor
 repeated for every execution or every service call, not in the workflow:
 
 - the ASL definition was parsed by ANTLR for every execution (~170 ms for the
-  notification workflow); it is now parsed once per definition and each execution
-  gets its own copy of the parsed program, unpickled from a snapshot (~1.3 ms;
-  copy.deepcopy takes ~8.7 ms), so no state is shared;
+  notification workflow); it is now parsed once per definition, and every
+  execution of it runs that one parsed program. The interpreter keeps an
+  execution's state in the execution's Environment (its stack, heap, frames),
+  never in the program, which is why it already runs one program for all the
+  iterations of a Map at once; the program's only lazily set attribute, each
+  component's random heap key (the key of its retry counters in an execution's
+  heap), is set before the program is first run. Each execution used to get a
+  copy, unpickled from a snapshot: 8% of the emulator's time at 10 in flight
+  (issue 11);
 - every Task's service call built a new boto3 client (model loading, an SSL
   context); clients are now built once per service and region and reused, which
   boto3 supports across threads;
@@ -34,8 +40,6 @@ repeated for every execution or every service call, not in the workflow:
 
 from __future__ import annotations
 
-import copy
-import pickle
 import sys
 import threading
 import time
@@ -49,6 +53,8 @@ import moto.settings
 from botocore.awsrequest import AWSResponse
 from botocore.context import get_context
 from moto.core.botocore_stubber import MockRawResponse
+from moto.stepfunctions.parser.asl.component.component import Component
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.utils import boto_client as moto_boto_client
 from moto.stepfunctions.parser.asl.utils import json_path
@@ -60,25 +66,40 @@ _applied = False
 
 
 def parse_each_definition_once() -> None:
-    snapshots: dict[str, object] = {}
+    programs: dict[str, EvalComponent] = {}
     lock = threading.Lock()
 
     def evaluation_entrypoint(self):
         definition = self._evaluation_details.state_machine_details.definition
         with lock:
-            snapshot = snapshots.get(definition)
-            if snapshot is None:
+            program = programs.get(definition)
+            if program is None:
                 program = AmazonStateLanguageParser.parse(definition)[0]
-                try:
-                    snapshot = pickle.dumps(program, protocol=pickle.HIGHEST_PROTOCOL)
-                except (pickle.PicklingError, TypeError, AttributeError):
-                    snapshot = program  # not picklable: deep-copied below instead
-                snapshots[definition] = snapshot
-        if isinstance(snapshot, bytes):
-            return pickle.loads(snapshot)
-        return copy.deepcopy(snapshot)
+                set_heap_keys(program)
+                programs[definition] = program
+        return program
 
     ExecutionWorker._get_evaluation_entrypoint = evaluation_entrypoint
+
+
+def set_heap_keys(program: EvalComponent) -> None:
+    """Set every component's heap key now: moto draws it at random on first use, and two
+    executions drawing it at once would file the same retry counter under two keys."""
+    seen: set[int] = set()
+    pending: list[object] = [program]
+    while pending:
+        value = pending.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        if isinstance(value, (list, tuple, set, frozenset)):
+            pending.extend(value)
+        elif isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, Component):
+            if isinstance(value, EvalComponent):
+                value.heap_key  # noqa: B018 - reading it sets it
+            pending.extend(vars(value).values())
 
 
 def reuse_service_clients(app: Callable | None) -> None:

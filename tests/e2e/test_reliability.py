@@ -22,6 +22,7 @@ import pytest
 from harness.analysis.definition_rules import iter_states
 from harness.emulator.faults import FaultRule
 from harness.observe.order_saga import OrderObserver, seed_stock
+from tests import backends
 from tests.e2e.paths import (
     NOTIFICATION_OUTCOME_UNRECORDED,
     NOTIFICATION_UNRECORDED,
@@ -90,6 +91,25 @@ def test_transient_failures_up_to_the_limit_are_retried_then_delivered(observer,
     assert execution.attempts(CHANNEL[OTHER[channel]]["state"]) == 1
     assert_delivered_once(observer, recipient, "dual")
     assert observer.record(recipient["notification_id"])[f"{channel}_status"] == "SENT"
+
+
+def test_executions_running_at_once_each_take_all_their_retries(observer, backend, faults, variables):
+    # GIVEN SMS throttles every call, and several text requests start at once: their
+    # executions run the same definition side by side
+    spec = CHANNEL["sms"]
+    retries = variables[spec["attempts_variable"]]
+    faults.add(FaultRule(**spec["call"], **spec["transient"]))
+    recipients = [backends.recipient_for(backend) for _ in range(6)]
+    with ThreadPoolExecutor(max_workers=len(recipients)) as pool:
+        arns = list(pool.map(lambda recipient: observer.start(request_for("text", recipient)), recipients))
+
+    # THEN each counted its own attempts: 1 + max attempts, none taken by another
+    for arn in arns:
+        execution = observer.wait(arn)
+        assert execution.attempts(spec["state"]) == 1 + retries, execution.describe()
+        assert execution.task_errors(spec["state"]) == [spec["transient_name"]] * (1 + retries)
+        assert (execution.status, execution.error) == ("FAILED", "DeliveryFailed"), execution.describe()
+    assert all(observer.record(recipient["notification_id"])["status"] == "FAILED" for recipient in recipients)
 
 
 @pytest.mark.parametrize("mode,channel", [("text", "sms"), ("mail", "email"), ("dual", "sms"), ("dual", "email")])

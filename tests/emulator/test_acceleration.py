@@ -3,9 +3,11 @@ they keep executions apart."""
 
 from __future__ import annotations
 
+import gc
 import uuid
 
 import boto3
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.utils import json_path
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
@@ -20,15 +22,39 @@ def test_the_speed_ups_are_installed_in_the_running_emulator(emulator):
     assert hasattr(json_path.parse, "cache_info")
 
 
-def test_each_execution_gets_its_own_copy_of_the_parsed_definition(emulator, stack):
+def test_executions_of_a_definition_run_one_parsed_program_with_every_heap_key_set(emulator, stack):
+    definition = emulator.client("stepfunctions").describe_state_machine(
+        stateMachineArn=stack.notification_state_machine_arn
+    )["definition"]
+
     class Details:
         class state_machine_details:
-            definition = '{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}'
+            pass
 
+    Details.state_machine_details.definition = definition
     worker = ExecutionWorker.__new__(ExecutionWorker)
     worker._evaluation_details = Details
     first, second = worker._get_evaluation_entrypoint(), worker._get_evaluation_entrypoint()
-    assert first is not second and type(first) is type(second)
+    assert first is second  # parsed once, never copied
+
+    # Set before any execution runs it: moto would otherwise draw each key at its first use,
+    # and two executions drawing at once could file one retry counter under two keys.
+    components = list(components_of(first))
+    assert len(components) > 500
+    assert all("_EvalComponent__heap_key" in vars(component) for component in components)
+    assert len({component.heap_key for component in components}) == len(components)
+
+
+def components_of(root):
+    seen, pending = set(), [root]
+    while pending:
+        value = pending.pop()
+        if id(value) in seen or isinstance(value, (type, str, bytes, int, float)):
+            continue
+        seen.add(id(value))
+        if isinstance(value, EvalComponent):
+            yield value
+        pending.extend(gc.get_referents(value))
 
 
 def test_task_calls_go_unsigned_with_the_scope_moto_routes_by(emulator):
