@@ -19,10 +19,13 @@ import moto.core.responses
 import moto.dynamodb.models as dynamodb_models
 import pytest
 from botocore.exceptions import ClientError
+from moto.core.base_backend import BackendDict
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser
+from moto.sns.models import SNSBackend
 from moto.stepfunctions.parser.asl.component.common.path import result_path
-from moto.stepfunctions.parser.asl.eval import states
+from moto.stepfunctions.parser.asl.eval import program_state, states
+from moto.stepfunctions.parser.asl.eval.environment import Environment
 
 from harness.emulator import acceleration_load
 from harness.observe.waiting import poll
@@ -35,6 +38,8 @@ def test_the_load_speed_ups_are_installed_in_the_running_emulator(emulator):
     assert isinstance(states.copy, acceleration_load._JsonCopy)
     assert isinstance(dynamodb_models.copy, acceleration_load._TransactionCopy)
     assert UpdateExpressionParser.make("SET a = :v") is UpdateExpressionParser.make("SET a = :v")
+    assert Environment.program_state.__qualname__.startswith("copy_program_states_directly")
+    assert BackendDict.__getitem__.__qualname__.startswith("find_account_backends_without_the_global_lock")
 
 
 def test_a_json_copy_is_what_deepcopy_gives():
@@ -382,3 +387,44 @@ def test_a_hosts_backend_is_found_once_and_is_the_one_moto_finds(emulator):
     assert first == "stepfunctions" and dispatcher.get_backend_for_host(host) == first  # no pattern tried again
     assert dispatcher.get_backend_for_host("nothing.example.org") is None
     dispatcher.backend_url_patterns = patterns
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        program_state.ProgramRunning(),
+        program_state.ProgramEnded(),
+        program_state.ProgramStopped(stop_date=datetime.datetime.now(), error="Stopped", cause="by a test"),
+        program_state.ProgramError(error={"error": "States.TaskFailed", "cause": '{"a": [1]}'}),
+        program_state.ProgramTimedOut(),
+    ],
+)
+def test_a_program_state_is_handed_out_as_deepcopy_copies_it(emulator, state):
+    if isinstance(state, program_state.ProgramRunning):
+        state.next_state_name = "SendSms"
+    environment = Environment.__new__(Environment)
+    environment._program_state = state
+
+    handed_out, deep_copy = environment.program_state(), copy.deepcopy(state)
+
+    assert type(handed_out) is type(state) and vars(handed_out) == vars(deep_copy) == vars(state)
+    assert handed_out is not state
+    for name, value in vars(handed_out).items():  # no container shared, as in a deep copy
+        if isinstance(value, (dict, list)):
+            assert value is not getattr(state, name)
+
+
+def test_an_accounts_backends_are_found_as_moto_finds_them_and_a_reset_still_clears_them(emulator, monkeypatch):
+    in_use: list = []
+    monkeypatch.setattr(BackendDict, "_instances", in_use)  # BackendDict.reset() below resets only these
+    backends = BackendDict(SNSBackend, "sns", use_boto3_regions=False, additional_regions=["us-east-1"])
+
+    first = backends["111122223333"]  # created and registered by moto's own path
+    assert in_use == [backends] and backends["111122223333"] is first  # then found at once
+    assert backends["444455556666"] is not first and list(backends) == ["111122223333", "444455556666"]
+
+    BackendDict.reset()
+
+    assert in_use == [] and dict(backends) == {}
+    again = backends["111122223333"]  # created anew and registered again, as moto does after a reset
+    assert again is not first and in_use == [backends]
