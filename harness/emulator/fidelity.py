@@ -499,6 +499,49 @@ def model_dump_survives_detached_iam_users() -> None:
     IamUser.group_list = property(groups_of_held_users)
 
 
+def execution_pages_survive_executions_that_end() -> None:
+    """ListExecutions with a statusFilter, page after page: moto's next token names the
+    first execution of the next page, and when that execution leaves the filter before
+    the next call (a RUNNING one ends), moto answers InvalidToken. AWS's token stays
+    valid, as a user listing what runs sees. The page now resumes where that execution
+    stands among all of the state machine's executions, newest first, as moto orders
+    them; a token for other parameters, or none moto made, is refused as before."""
+    from moto.core.exceptions import InvalidToken
+    from moto.stepfunctions.utils import PAGINATION_MODEL
+    from moto.utilities.paginator import Paginator
+
+    paged = StepFunctionBackend.list_executions
+    unpaged = paged.__wrapped__  # every execution, filtered and newest first
+    model = PAGINATION_MODEL["list_executions"]
+
+    @functools.wraps(paged)
+    def list_executions(self, state_machine_arn, status_filter=None, max_results=None, next_token=None):
+        try:
+            return paged(
+                self, state_machine_arn, status_filter=status_filter, max_results=max_results, next_token=next_token
+            )
+        except InvalidToken:
+            if next_token is None or status_filter is None:
+                raise
+            paginator = Paginator(  # checks the token was made for these parameters, as moto does
+                max_results=max_results,
+                max_results_default=model["limit_default"],
+                starting_token=next_token,
+                unique_attribute=model["unique_attribute"],
+                param_values_to_check={"status_filter": status_filter},
+            )
+            everything = unpaged(self, state_machine_arn)
+            start = next((i for i, e in enumerate(everything) if paginator._check_predicate(e)), None)
+            if start is None:
+                raise
+            rest = [e for e in everything[start:] if e.status == status_filter]
+            page_size = max_results or model["limit_default"]
+            following = paginator._build_next_token(rest[page_size]) if len(rest) > page_size else None
+            return rest[:page_size], following
+
+    StepFunctionBackend.list_executions = list_executions
+
+
 def quiet_interpreter_logs() -> None:
     """The interpreter logs every failed state with a repr of the whole definition
     (kilobytes per failure). The execution history carries the same facts."""
@@ -523,3 +566,4 @@ def apply_all() -> None:
     dynamodb_tasks_time_out_as_states_timeout()
     model_dump_survives_detached_iam_users()
     model_dump_leaves_out_docker_clients()
+    execution_pages_survive_executions_that_end()

@@ -473,3 +473,57 @@ def test_moto_api_data_json_lists_the_models_once_lambda_functions_exist(emulato
     deployed = emulator.client("lambda").list_functions()["Functions"]  # the order functions
     assert deployed and {function["FunctionName"] for function in deployed} <= functions
     assert stack.order_state_machine_arn in {machine["arn"] for machine in models["stepfunctions"]["StateMachine"]}
+
+
+# ListExecutions pages stay valid while executions end ------------------------------
+
+WAIT_MACHINE = {"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 600, "End": True}}}
+
+
+@pytest.fixture
+def waiting_executions(emulator):
+    sfn = emulator.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name=f"probe-pages-{uuid.uuid4().hex[:8]}",
+        definition=json.dumps(WAIT_MACHINE),
+        roleArn="arn:aws:iam::123456789012:role/probe",
+    )["stateMachineArn"]
+    arns = [sfn.start_execution(stateMachineArn=machine, name=f"hold-{i}")["executionArn"] for i in range(5)]
+    yield machine, arns
+    for arn in arns:
+        if sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
+            sfn.stop_execution(executionArn=arn)
+    sfn.delete_state_machine(stateMachineArn=machine)
+
+
+def running_page(sfn, machine: str, **token) -> dict:
+    return sfn.list_executions(stateMachineArn=machine, statusFilter="RUNNING", maxResults=2, **token)
+
+
+def test_a_running_executions_page_token_outlives_the_execution_it_names(emulator, waiting_executions):
+    # GIVEN five running executions, listed two at a time
+    sfn = emulator.client("stepfunctions")
+    machine, _ = waiting_executions
+    first = running_page(sfn, machine)
+    listed = [e["executionArn"] for e in first["executions"]]
+    following = [e["executionArn"] for e in sfn.list_executions(stateMachineArn=machine)["executions"]][2:]
+
+    # WHEN the execution the next page would start with ends before it is asked for
+    sfn.stop_execution(executionArn=following[0])
+
+    # THEN the next pages go on after it, with what still runs, and end
+    pages = [running_page(sfn, machine, nextToken=first["nextToken"])]
+    while "nextToken" in pages[-1]:
+        pages.append(running_page(sfn, machine, nextToken=pages[-1]["nextToken"]))
+    rest = [e["executionArn"] for page in pages for e in page["executions"]]
+    assert rest == following[1:] and not set(rest) & set(listed)
+    assert all(e["status"] == "RUNNING" for page in pages for e in page["executions"])
+
+
+def test_a_page_token_for_another_filter_is_still_refused(emulator, waiting_executions):
+    sfn = emulator.client("stepfunctions")
+    machine, _ = waiting_executions
+    token = running_page(sfn, machine)["nextToken"]
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        sfn.list_executions(stateMachineArn=machine, statusFilter="SUCCEEDED", maxResults=2, nextToken=token)
+    assert refused.value.response["Error"]["Code"] == "InvalidToken"
