@@ -21,15 +21,18 @@ from harness.emulator.faults import FaultRule
 from harness.observe.observer import Observer
 
 
-def run_machine(emulator, stack, definition: dict, request: dict | None = None):
-    """Create a throwaway state machine and run it to the end."""
-    sfn = emulator.client("stepfunctions")
-    arn = sfn.create_state_machine(
-        name=f"probe-{uuid.uuid4().hex[:8]}",
+def probe_machine(emulator, definition: dict, prefix: str = "probe") -> str:
+    """A throwaway state machine's ARN."""
+    return emulator.client("stepfunctions").create_state_machine(
+        name=f"{prefix}-{uuid.uuid4().hex[:8]}",
         definition=json.dumps(definition),
         roleArn="arn:aws:iam::123456789012:role/probe",
     )["stateMachineArn"]
-    return Observer(stack).run(request or {}, state_machine_arn=arn)
+
+
+def run_machine(emulator, stack, definition: dict, request: dict | None = None):
+    """Create a throwaway state machine and run it to the end."""
+    return Observer(stack).run(request or {}, state_machine_arn=probe_machine(emulator, definition))
 
 
 def test_execution_start_time_is_an_iso_8601_string(emulator, stack):
@@ -126,11 +129,7 @@ PASS_MACHINE = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": Tr
 
 @pytest.fixture(scope="module")
 def pass_machine(emulator):
-    return emulator.client("stepfunctions").create_state_machine(
-        name=f"probe-start-{uuid.uuid4().hex[:8]}",
-        definition=json.dumps(PASS_MACHINE),
-        roleArn="arn:aws:iam::123456789012:role/probe",
-    )["stateMachineArn"]
+    return probe_machine(emulator, PASS_MACHINE, "probe-start")
 
 
 def start_error(emulator, machine: str, *, name: str | None = None, body: str = "{}") -> str | None:
@@ -483,11 +482,7 @@ WAIT_MACHINE = {"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds"
 @pytest.fixture
 def waiting_executions(emulator):
     sfn = emulator.client("stepfunctions")
-    machine = sfn.create_state_machine(
-        name=f"probe-pages-{uuid.uuid4().hex[:8]}",
-        definition=json.dumps(WAIT_MACHINE),
-        roleArn="arn:aws:iam::123456789012:role/probe",
-    )["stateMachineArn"]
+    machine = probe_machine(emulator, WAIT_MACHINE, "probe-pages")
     arns = [sfn.start_execution(stateMachineArn=machine, name=f"hold-{i}")["executionArn"] for i in range(5)]
     yield machine, arns
     for arn in arns:
