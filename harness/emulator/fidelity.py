@@ -511,7 +511,7 @@ def execution_pages_survive_executions_that_end() -> None:
     from moto.utilities.paginator import Paginator
 
     paged = StepFunctionBackend.list_executions
-    unpaged = paged.__wrapped__  # every execution, filtered and newest first
+    unpaged = paged.__wrapped__  # the state machine's executions, newest first, unpaginated
     model = PAGINATION_MODEL["list_executions"]
 
     @functools.wraps(paged)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import uuid
+from types import SimpleNamespace
 
 import boto3
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
@@ -27,13 +28,8 @@ def test_executions_of_a_definition_run_one_parsed_program_with_every_heap_key_s
         stateMachineArn=stack.notification_state_machine_arn
     )["definition"]
 
-    class Details:
-        class state_machine_details:
-            pass
-
-    Details.state_machine_details.definition = definition
     worker = ExecutionWorker.__new__(ExecutionWorker)
-    worker._evaluation_details = Details
+    worker._evaluation_details = SimpleNamespace(state_machine_details=SimpleNamespace(definition=definition))
     first, second = worker._get_evaluation_entrypoint(), worker._get_evaluation_entrypoint()
     assert first is second  # parsed once, never copied
 
