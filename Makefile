@@ -13,6 +13,10 @@ export TF_PROVIDER_MIRROR
 VAR_FILE_ARG := $(if $(VAR_FILE),--var-file $(abspath $(VAR_FILE)),)
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
+# The suite's pytest-xdist workers (tests/conftest.py: the tests on the session's stack
+# keep to one of them); TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
+XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadgroup)
 # The security gate's tools (tests/security): Checkov in a virtualenv of its own, the npm ASL validator.
 TOOLS  ?= .tools
 CHECKOV := $(TOOLS)/checkov/bin/checkov
@@ -78,7 +82,7 @@ package: ## Build the Lambda deployment packages Terraform deploys (build/lambda
 	$(PYTHON) scripts/package_lambdas.py
 
 test: install system-deps tools lint ## Run every test (what CI runs); the load test can be left out: PYTEST_ARGS='-m "not load"'
-	SECURITY_GATE_REQUIRED=1 MINISTACK_REQUIRED=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+	SECURITY_GATE_REQUIRED=1 MINISTACK_REQUIRED=1 $(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 lint: install ## ruff (lint, format check) and lint-imports (the harness layering); settings in pyproject.toml
 	$(BIN)/ruff check .
@@ -89,10 +93,10 @@ test-unit: install ## Only the tests that need no emulator
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
 test-e2e: install ## Only the end-to-end tests on the embedded emulator
-	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m e2e $(XDIST) $(PYTEST_ARGS)
 
 localstack-test: install tools $(MINISTACK) ## The suite via terraform apply on LocalStack (running, or Docker + LOCALSTACK_AUTH_TOKEN), else on MiniStack
-	PYTHON=$(BIN)/python scripts/localstack-test.sh $(PYTEST_ARGS)
+	PYTHON=$(BIN)/python scripts/localstack-test.sh $(XDIST) $(PYTEST_ARGS)
 
 bench: install $(MINISTACK) ## Measure the workflows, the emulator and every engine side by side; writes docs/benchmarks.md, build/bench.json and the README's bench block
 	$(BIN)/python -m harness.bench

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import sys
 from pathlib import Path
 
 import boto3
@@ -30,6 +31,19 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "backends(*names, reason=...): run only on these deploy backends")
 
 
+# With pytest-xdist's `--dist loadgroup` (make test), the tests in this group run on
+# one worker, which deploys the session's stack once; the others (unit tests, and
+# those that deploy stacks of their own: make up, make demo, the lifecycle) run
+# on the other worker meanwhile. The load test joins the group: its burst of
+# executions stays apart from the end-to-end tests' short Task timeouts.
+SESSION_STACK_GROUP = "session-stack"
+
+
+def uses_the_session_stack(item: pytest.Item) -> bool:
+    return "deployment" in item.fixturenames or item.get_closest_marker("load") is not None
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A test meeting a declared gap of this run's engine (harness/engines/gaps.py) is a strict xfail there."""
     backend = config.getoption("--backend")
@@ -37,6 +51,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         gap = gaps.gap_for(backend, item.nodeid)
         if gap is not None:
             item.add_marker(pytest.mark.xfail(strict=True, reason=gap.reason))
+        if uses_the_session_stack(item):
+            item.add_marker(pytest.mark.xdist_group(SESSION_STACK_GROUP))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
@@ -90,10 +106,11 @@ def deployment(request: pytest.FixtureRequest, backend: str, tmp_path_factory: p
     capture = request.config.pluginmanager.get_plugin("capturemanager")
 
     def say(line: str) -> None:  # in the run's log, past pytest's output capture
-        if report is None:
-            return
         with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
-            report.write_line(f"[{backend}] {line}")
+            if report is not None:
+                report.write_line(f"[{backend}] {line}")
+            else:  # a pytest-xdist worker has no terminal; its stderr is the run's
+                print(f"\n[{backend}] {line}", file=sys.__stderr__, flush=True)
 
     with backends.terraform_stack(backend, tmp_path_factory.mktemp("terraform"), endpoint, say) as deployed:
         yield deployed

@@ -33,7 +33,15 @@ resource "aws_sqs_queue" "this" {
   visibility_timeout_seconds        = var.visibility_timeout_seconds
   kms_master_key_id                 = var.kms_key_arn
   kms_data_key_reuse_period_seconds = 300
+}
 
+# Its own resource, not the queue's redrive_policy argument: the provider waits
+# about 25 s after creating a queue for its attributes to settle, and a queue
+# that named the dead-letter queue would wait for that queue's 25 s first. So
+# both queues are created together, and whatever needs the approval queue (the
+# order workflow, its role) does not wait for the redrive policy either.
+resource "aws_sqs_queue_redrive_policy" "this" {
+  queue_url = aws_sqs_queue.this.id
   redrive_policy = jsonencode({
     deadLetterTargetArn = aws_sqs_queue.dead_letter.arn
     maxReceiveCount     = var.max_receive_count

@@ -111,8 +111,8 @@ PLANTED = [
     ),
     pytest.param(
         "modules/approval_queue/main.tf",
-        "  kms_data_key_reuse_period_seconds = 300\n\n  redrive_policy",
-        "  kms_data_key_reuse_period_seconds = 30\n\n  redrive_policy",
+        "  kms_data_key_reuse_period_seconds = 300\n\n  # Only",
+        "  kms_data_key_reuse_period_seconds = 30\n\n  # Only",
         "expected kms_data_key_reuse_period_seconds to be in the range (60 - 86400), got 30",
         id="value-the-provider-refuses",
     ),

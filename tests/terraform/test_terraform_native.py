@@ -40,8 +40,9 @@ MOCKS = f"{ROOT_TESTS}/mocks"  # what the mocked AWS provider answers, for the r
 MODULES = sorted(path.name for path in (ROOT / "modules").iterdir() if (path / "main.tf").exists())
 TARGETS = ["root", *(f"modules/{name}" for name in MODULES)]
 # `terraform test` processes at a time: each is CPU-bound (mostly starting the
-# provider plugin for every run), so more than the cores only slows each down.
-WORKERS = max(2, min(4, os.cpu_count() or 2))
+# provider plugin for every run), so more than the cores only slows each down;
+# under pytest-xdist the cores are shared with the other workers.
+WORKERS = max(1, min(4, (os.cpu_count() or 2) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))))
 TIMEOUT = 300
 # override_during (mocked values at plan) is Terraform 1.11's.
 MINIMUM_VERSION = (1, 11)

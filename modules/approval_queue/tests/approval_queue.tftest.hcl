@@ -48,11 +48,11 @@ run "queues" {
     error_message = "visibility_timeout_seconds must default to 300."
   }
   assert {
-    condition = jsondecode(aws_sqs_queue.this.redrive_policy) == {
+    condition = aws_sqs_queue_redrive_policy.this.queue_url == aws_sqs_queue.this.id && jsondecode(aws_sqs_queue_redrive_policy.this.redrive_policy) == {
       deadLetterTargetArn = "arn:aws:sqs:us-east-1:123456789012:demo-approvals-dlq"
       maxReceiveCount     = 5
     }
-    error_message = "A request received max_receive_count (5) times must move to the dead-letter queue: ${aws_sqs_queue.this.redrive_policy}."
+    error_message = "A request received max_receive_count (5) times must move to the dead-letter queue: ${aws_sqs_queue_redrive_policy.this.redrive_policy}."
   }
   assert {
     condition = jsondecode(aws_sqs_queue.dead_letter.redrive_allow_policy) == {
