@@ -50,6 +50,12 @@ ENDPOINT_SERVICES = [
 ]
 
 
+# A destroy that finds the state locked waits this long for the lock. The lock's
+# holder is an apply whose caller gave up on it (pytest-timeout interrupts tftest,
+# which leaves its terraform child running): the cleanup destroy after it must
+# wait for that apply to end, not fail and leave the stack behind.
+DESTROY_LOCK_TIMEOUT = "10m"
+
 # Independent resources are created together: the provider's own waiters (Lambda
 # functions in 5 s steps, SQS queues ~25 s) set the pace, not the emulator.
 PARALLELISM = 30
@@ -169,7 +175,12 @@ class Workspace:
 
     @property
     def env(self) -> dict[str, str]:
-        env = {"TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", "TF_INPUT": "0"}
+        env = {
+            "TF_IN_AUTOMATION": "1",
+            "CHECKPOINT_DISABLE": "1",
+            "TF_INPUT": "0",
+            "TF_CLI_ARGS_destroy": f"-lock-timeout={DESTROY_LOCK_TIMEOUT}",  # tftest passes no such flag
+        }
         if os.environ.get("TF_LOG"):  # tftest drops it; keep it for debugging the provider
             env["TF_LOG"] = os.environ["TF_LOG"]
         cache = Path(os.environ.get("TF_PLUGIN_CACHE_DIR") or Path.home() / ".cache" / "terraform-plugins")
