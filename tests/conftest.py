@@ -7,6 +7,7 @@ is deployed: see tests/backends.py.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import sys
 from pathlib import Path
@@ -105,11 +106,15 @@ def deployment(request: pytest.FixtureRequest, backend: str, tmp_path_factory: p
     report = request.config.pluginmanager.get_plugin("terminalreporter")
     capture = request.config.pluginmanager.get_plugin("capturemanager")
 
+    # A pytest-xdist worker's terminal reporter writes nowhere; its stderr is the run's.
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        report = None
+
     def say(line: str) -> None:  # in the run's log, past pytest's output capture
         with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
             if report is not None:
                 report.write_line(f"[{backend}] {line}")
-            else:  # a pytest-xdist worker has no terminal; its stderr is the run's
+            else:
                 print(f"\n[{backend}] {line}", file=sys.__stderr__, flush=True)
 
     with backends.terraform_stack(backend, tmp_path_factory.mktemp("terraform"), endpoint, say) as deployed:
