@@ -26,17 +26,6 @@ from harness.observe.waiting import poll
 WAITING_FOR_THE_LOCK = "Acquiring state lock"
 
 
-class TerraformOutput(logging.Handler):
-    """The lines tftest logs while its terraform runs."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-
 @pytest.fixture
 def applied(tmp_path: Path) -> Workspace:
     (tmp_path / "main.tf").write_text('resource "terraform_data" "stack" {\n  input = "deployed"\n}\n')
@@ -48,43 +37,35 @@ def applied(tmp_path: Path) -> Workspace:
     return workspace
 
 
-def test_a_destroy_waits_for_the_apply_that_holds_the_state_lock(applied: Workspace):
-    output = TerraformOutput()
-    tftest_log = logging.getLogger("tftest")
-    tftest_log.addHandler(output)
-    previous_level = tftest_log.level
-    tftest_log.setLevel(logging.INFO)
-    try:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            # GIVEN another terraform holding the state's lock, as an interrupted apply does
-            holder = subprocess.Popen(
-                [terraform_binary(), "console"],
-                cwd=applied.workdir,
-                env={**os.environ, **applied.env},
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+def test_a_destroy_waits_for_the_apply_that_holds_the_state_lock(applied: Workspace, caplog: pytest.LogCaptureFixture):
+    caplog.set_level(logging.INFO, logger="tftest")  # tftest logs each line of terraform's output as it comes
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # GIVEN another terraform holding the state's lock, as an interrupted apply does
+        holder = subprocess.Popen(
+            [terraform_binary(), "console"],
+            cwd=applied.workdir,
+            env={**os.environ, **applied.env},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            poll(
+                lambda: (applied.workdir / ".terraform.tfstate.lock.info").exists(),
+                timeout=60,
+                describe=lambda: "terraform console never locked the state",
             )
-            try:
-                poll(
-                    lambda: (applied.workdir / ".terraform.tfstate.lock.info").exists(),
-                    timeout=60,
-                    describe=lambda: "terraform console never locked the state",
-                )
-                # WHEN the cleanup destroys the deployment meanwhile
-                destroying = pool.submit(applied.destroy)
-                poll(
-                    lambda: destroying.done() or any(WAITING_FOR_THE_LOCK in line for line in output.lines),
-                    timeout=60,
-                    describe=lambda: f"terraform destroy neither waited for the lock nor ended: {output.lines}",
-                )
-                assert not destroying.done(), f"the destroy did not wait for the lock: {destroying.exception()}"
-            finally:
-                # AND the lock's holder ends
-                holder.communicate(timeout=60)
-            # THEN the destroy goes on and removes everything
-            assert destroying.result(timeout=120).startswith("Destroy complete"), output.lines
-    finally:
-        tftest_log.removeHandler(output)
-        tftest_log.setLevel(previous_level)
+            # WHEN the cleanup destroys the deployment meanwhile
+            destroying = pool.submit(applied.destroy)
+            poll(
+                lambda: destroying.done() or any(WAITING_FOR_THE_LOCK in line for line in caplog.messages),
+                timeout=60,
+                describe=lambda: f"terraform destroy neither waited for the lock nor ended: {caplog.messages}",
+            )
+            assert not destroying.done(), f"the destroy did not wait for the lock: {destroying.exception()}"
+        finally:
+            # AND the lock's holder ends
+            holder.communicate(timeout=60)
+        # THEN the destroy goes on and removes everything
+        assert destroying.result(timeout=120).startswith("Destroy complete"), caplog.messages
     assert applied.state_resources() == []
