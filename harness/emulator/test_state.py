@@ -23,6 +23,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import jsonata  # jsonata-python
 from moto.core.exceptions import AWSError
 from moto.stepfunctions.exceptions import ValidationException
 from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
@@ -38,6 +39,8 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
 from moto.stepfunctions.parser.asl.component.common.parargs import Arguments
 from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
+from moto.stepfunctions.parser.asl.eval import states as states_module
+from moto.stepfunctions.parser.asl.eval import variable_store
 from moto.stepfunctions.parser.asl.eval.evaluation_details import AWSExecutionDetails
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventHistoryContext
@@ -83,11 +86,19 @@ def install_jsonata_evaluator() -> None:
     """moto's interpreter parses JSONata but ships its evaluator empty (None): any
     expression fails. jsonata-python evaluates the expression moto composes (variable
     bindings prepended, in parentheses)."""
-    if moto_jsonata._eval_jsonata is not None:
-        return
-    import jsonata  # jsonata-python
+    if moto_jsonata._eval_jsonata is None:
+        moto_jsonata._eval_jsonata = lambda expression: jsonata.Jsonata(expression).evaluate(None)
 
-    moto_jsonata._eval_jsonata = lambda expression: jsonata.Jsonata(expression).evaluate(None)
+
+def _encode_bindings(bindings: dict) -> str:
+    """`$name:=<JSON>;` for each binding. moto wrote a string value as `"<text>"` unescaped, so a
+    quote, backslash or line break in a variable or in `$states.input` broke the expression."""
+    return "".join(f"{name}:={to_json_str(value, separators=(',', ':'))};" for name, value in bindings.items())
+
+
+def jsonata_bindings_are_json() -> None:
+    for module in (variable_store, states_module):
+        module.encode_jsonata_variable_declarations = _encode_bindings
 
 
 def answer_test_state() -> None:
@@ -124,6 +135,7 @@ def parallel_and_map_states_parse() -> None:
 
 def install() -> None:
     install_jsonata_evaluator()
+    jsonata_bindings_are_json()
     parallel_and_map_states_parse()
     answer_test_state()
 

@@ -249,6 +249,7 @@ GAPS: tuple[Gap, ...] = (
             TEST_STATE_ANSWERS,
             "pass-jsonpath-debug",
             "pass-jsonata-variables",
+            "pass-jsonata-quoted-strings",
             "task-mock-result-jsonpath",
             "task-mock-result-jsonata",
             "task-mock-context",

@@ -171,6 +171,12 @@ ANSWERS = [
         {"status": "SUCCEEDED", "output": {"total": 42}, "inspectionData": {"variables": {"base": 40, "total": 42}}},
     ),
     (
+        "pass-jsonata-quoted-strings",  # a quote, backslash or line break in a variable or the input
+        jsonata({"Type": "Pass", "Output": {"both": "{% $greeting & ' / ' & $states.input.text %}"}, "End": True}),
+        {"input": json.dumps({"text": 'a "quoted" \\ line\nnext'}), "variables": json.dumps({"greeting": 'say "hi"'})},
+        {"status": "SUCCEEDED", "output": {"both": 'say "hi" / a "quoted" \\ line\nnext'}},
+    ),
+    (
         "wait",
         {"Type": "Wait", "Seconds": 1, "Next": "Later"},
         {"input": json.dumps({"a": 1})},
