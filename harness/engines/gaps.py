@@ -292,6 +292,8 @@ GAPS: tuple[Gap, ...] = (
             "sync-strict-required",
             "sync-timestamp-not-string",
             "sync-enum",
+            "kms-blob-under-minimum",
+            "lambda-sdk-memory-under-minimum",
         ),
     ),
     Gap(

@@ -669,6 +669,20 @@ MOCK_SHAPES = [
         "STRICT",
         "Field 'Status' is not an expected value",
     ),
+    (
+        "kms-blob-under-minimum",
+        "arn:aws:states:::aws-sdk:kms:encrypt",
+        {"CiphertextBlob": ""},
+        "STRICT",
+        "Field 'CiphertextBlob' is smaller than the minimum length",
+    ),
+    (
+        "lambda-sdk-memory-under-minimum",
+        "arn:aws:states:::aws-sdk:lambda:getFunction",
+        {"Configuration": {"MemorySize": 127}},
+        "STRICT",
+        "Field 'MemorySize' is less than the minimum value",
+    ),
     ("callback-not-validated", "arn:aws:states:::sqs:sendMessage.waitForTaskToken", {"approved": 1}, "STRICT", None),
 ]
 
