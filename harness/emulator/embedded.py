@@ -40,6 +40,7 @@ from harness.emulator import (
     fidelity,
     lambda_seam,
     provider_api,
+    test_state,
     thread_reuse,
 )
 from harness.emulator.faults import FaultInjector, rules_from_json
@@ -244,6 +245,7 @@ class EmbeddedEmulator:
         os.environ["HARNESS_EMULATOR_RUNNING"] = "1"
         fidelity.apply_all()
         provider_api.apply_all()  # what the Terraform AWS provider calls
+        test_state.install()  # the TestState API, with mocks (moto's server answers 404)
         api_gateway.install()  # stages serve the deployment they point at
         lambda_seam.install(self.endpoint_url)  # Lambda functions run in local processes, not Docker
         self._server.start()

@@ -54,6 +54,20 @@ NOTIFICATION_CATALOGUE = (
 ORDER_CATALOGUE = "tests/e2e/test_bad_inputs.py::test_a_malformed_order_is_refused_and_nothing_happens"
 
 
+TEST_STATE = "tests/emulator/test_test_state.py::"
+TEST_STATE_ANSWERS = TEST_STATE + "test_a_state_answers_its_output_next_state_or_error"
+TEST_STATE_RETRY = TEST_STATE + "test_a_mocked_error_is_retriable_or_caught_as_the_state_says"
+TEST_STATE_REFUSALS = TEST_STATE + "test_what_aws_refuses_is_refused"
+TEST_STATE_ATTEMPTS = (
+    "throttled-1st",
+    "throttled-2nd",
+    "throttled-3rd-caught",
+    "timeout-retried",
+    "permanent-not-retried",
+    "unlisted-caught",
+)
+
+
 def cases(test: str, *ids: str) -> tuple[str, ...]:
     return tuple(f"{test}[{case}]" for case in ids)
 
@@ -159,6 +173,127 @@ GAPS: tuple[Gap, ...] = (
             "tests/e2e/test_ingress.py::test_a_missing_required_field_is_refused_with_400_and_starts_nothing"
             "[message_content-text-True]",
             "tests/e2e/test_ingress.py::test_an_order_without_items_is_refused_with_400",
+        ),
+    ),
+    Gap(
+        "ministack",
+        "test-state-retry-and-catch",
+        "TestState reports a mocked error that a Retry applies to as caught (or failed) whatever "
+        "`retrierRetryCount` says, with no `errorDetails`; AWS answers RETRIABLE with `retryIndex` and the "
+        "backoff while attempts remain, then CAUGHT_ERROR with `catchIndex`. A JSONata Catch's `Output` is not "
+        "evaluated",
+        "ministack 1.5.33: `SendSms` (Retry on `SNS.ThrottledException`, MaxAttempts 2) with that error mocked "
+        "and retrierRetryCount 0 answers the Catch's output and next state, no `errorDetails`; the JSONata "
+        'variant\'s output is `{"Error": ..., "Cause": ...}`',
+        cases(
+            TEST_STATE_RETRY,
+            *(f"{case}-{language}-top-level" for case in TEST_STATE_ATTEMPTS for language in ("JSONPath", "JSONata")),
+        )
+        + ("tests/emulator/test_test_state.py::test_an_error_no_retry_or_catch_handles_fails_the_state",),
+    ),
+    Gap(
+        "ministack",
+        "test-state-nested-states",
+        "TestState's `stateName` finds top-level states only; AWS also tests a state inside a Parallel branch or "
+        "a Map's processor (with `$$.Map.Item` filled in)",
+        "ministack 1.5.33: `stateName` `SendSms` inside a Parallel branch answers InvalidDefinition "
+        "\"State 'SendSms' not found in definition\"",
+        cases(
+            TEST_STATE_RETRY,
+            *(
+                f"{case}-{language}-parallel-branch"
+                for case in TEST_STATE_ATTEMPTS
+                for language in ("JSONPath", "JSONata")
+            ),
+        )
+        + cases(
+            "tests/emulator/test_test_state.py::test_a_state_inside_a_map_gets_the_map_item_context",
+            "JSONPath",
+            "JSONata",
+        ),
+    ),
+    Gap(
+        "ministack",
+        "test-state-map-parallel",
+        'TestState refuses every Map and Parallel state (InvalidDefinition "Unsupported state type"), with a '
+        "mock too; AWS tests them with a mocked result (an array, one item per branch) or error",
+        "ministack 1.5.33: a Parallel state with `mock.result` `[1, 2]` answers InvalidDefinition "
+        '"Unsupported state type: Parallel"',
+        cases(
+            TEST_STATE_ANSWERS,
+            "parallel-mock-result",
+            "parallel-mock-error-caught",
+            "map-mock-within-tolerance",
+            "map-mock-over-tolerance",
+        )
+        + cases(
+            TEST_STATE_REFUSALS,
+            "map-without-mock",
+            "parallel-without-mock",
+            "parallel-result-not-array",
+            "parallel-result-wrong-size",
+            "map-result-not-array",
+            "parallel-error-without-source",
+        ),
+    ),
+    Gap(
+        "ministack",
+        "test-state-inspection-and-variables",
+        "TestState's DEBUG `inspectionData` stops at `afterParameters` (no `result`, `afterResultSelector`, "
+        "`afterResultPath`, `afterArguments`, `variables`); a JSONata Task's `Arguments` and `Output` are not "
+        "evaluated, `variables` are not set, and `context` does not replace `$$.State`",
+        "ministack 1.5.33: a JSONata `sns:publish` with `Arguments` and `Output` answers the bare mocked result "
+        "and `afterParameters` = the input; a Pass reading `$base` from `variables` fails "
+        "`States.QueryEvaluationError`; `$$.State.EnteredTime` is the current time despite `context`",
+        cases(
+            TEST_STATE_ANSWERS,
+            "pass-jsonpath-debug",
+            "pass-jsonata-variables",
+            "pass-jsonata-quoted-strings",
+            "task-mock-result-jsonpath",
+            "task-mock-result-jsonata",
+            "task-mock-context",
+        ),
+    ),
+    Gap(
+        "ministack",
+        "test-state-refusals",
+        "TestState runs requests AWS refuses: a mock on a Pass or Choice state, a mock with both `result` and "
+        "`errorOutput`, `revealSecrets` with a mock, `context` without a mock, a `.waitForTaskToken` Task or a "
+        "Task without `roleArn` and without a mock (it calls the service)",
+        "ministack 1.5.33: a Pass state with `mock.result` `{}` answers SUCCEEDED; both `result` and "
+        "`errorOutput` answers FAILED with the mocked error; `sqs:sendMessage.waitForTaskToken` without a mock "
+        "answers FAILED `SQS.QueueDoesNotExist`",
+        cases(
+            TEST_STATE_REFUSALS,
+            "mock-on-pass",
+            "mock-on-choice",
+            "result-and-error",
+            "reveal-secrets-with-mock",
+            "callback-without-mock",
+            "task-without-role-or-mock",
+            "context-without-mock",
+        ),
+    ),
+    Gap(
+        "ministack",
+        "test-state-field-validation",
+        "TestState does not check a mocked result against the integration's API model: `fieldValidationMode` "
+        "STRICT and PRESENT accept wrong types, missing required fields and values outside an enum; AWS answers "
+        'ValidationException "Mock result schema validation error: ..."',
+        'ministack 1.5.33: `sns:publish` with `mock.result` `{"MessageId": 12345}` in STRICT answers SUCCEEDED',
+        cases(
+            "tests/emulator/test_test_state.py::test_a_mocked_result_is_checked_against_the_integrations_api_model",
+            "sns-strict-wrong-type",
+            "sns-present-wrong-type",
+            "sesv2-strict-wrong-type",
+            "lambda-status-code-string",
+            "dynamodb-nested-number",
+            "sync-strict-required",
+            "sync-timestamp-not-string",
+            "sync-enum",
+            "kms-blob-under-minimum",
+            "lambda-sdk-memory-under-minimum",
         ),
     ),
     Gap(
