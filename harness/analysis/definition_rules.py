@@ -65,6 +65,20 @@ def iter_states(scope: dict, path: str = "") -> Iterator[tuple[str, str, dict, d
             yield from iter_states(processor, f"{path}{name}/items/")
 
 
+def task_arguments(state: dict) -> dict | str:
+    """What a Task hands its integration: Arguments in JSONata, Parameters in JSONPath
+    (a JSONata expression string when all of it is computed at run time)."""
+    return state.get("Arguments", state.get("Parameters", {}))
+
+
+def computed(arguments: dict | str, name: str) -> bool:
+    """Whether the argument `name` is computed at run time: a JSONPath `name.$` or a JSONata `{% ... %}`."""
+    if isinstance(arguments, str):
+        return True
+    value = arguments.get(name)
+    return f"{name}.$" in arguments or (isinstance(value, str) and value.lstrip().startswith("{%"))
+
+
 def violations(definition: dict) -> list[str]:
     found: list[str] = []
     names: dict[str, str] = {}
@@ -113,8 +127,9 @@ def _task_problems(state: dict) -> Iterator[str]:
     if problem:
         yield problem
     if resource.startswith("arn:aws:states:::sns:publish"):
-        parameters = state.get("Parameters", {})
-        targets = [t for t in ("TopicArn", "TargetArn", "PhoneNumber") if t in parameters or f"{t}.$" in parameters]
+        arguments = task_arguments(state)
+        named = arguments if isinstance(arguments, dict) else {}
+        targets = [t for t in ("TopicArn", "TargetArn", "PhoneNumber") if t in named or f"{t}.$" in named]
         if len(targets) != 1:
             yield f"sns:publish needs exactly one of TopicArn, TargetArn, PhoneNumber (has {targets or 'none'})"
 

@@ -6,7 +6,7 @@ AccessDenied error) and nothing more (least privilege). This module derives
 the needed permissions from two sources, with no reference to the policy:
 
 - the rendered definition: every Task's integration and its parameters
-  (`definition_needs`). sns:publish with PhoneNumber needs sns:Publish on "*",
+  (`definition_needs`; Arguments in JSONata, Parameters in JSONPath). sns:publish with PhoneNumber needs sns:Publish on "*",
   with TopicArn on that topic; dynamodb:putItem needs dynamodb:PutItem on the
   table named by TableName; aws-sdk:sesv2:sendEmail needs ses:SendEmail on the
   sender's identity; states:startExecution.sync:2 needs StartExecution on the
@@ -26,7 +26,7 @@ the deployed aws_iam_role_policy holds it) into that shape. Statements are
 compared as (action, resource, conditions) triples, so how they are grouped
 into statements does not matter.
 
-A Task whose target is computed at run time (`TableName.$`, `FunctionName.$`)
+A Task whose target is computed at run time (`TableName.$`, `"FunctionName": "{% ... %}"`)
 cannot be derived, and an integration this module does not know raises: both
 are the point where a human must decide, not a place to guess "*".
 """
@@ -39,7 +39,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.analysis.definition_rules import iter_states
+from harness.analysis.definition_rules import computed, iter_states, task_arguments
 
 # Actions AWS offers no resource narrower than "*" for (the Service Authorization
 # Reference gives them no resource type, or none these calls can name).
@@ -120,8 +120,8 @@ class Account:
 
 
 def _literal(parameters: Mapping[str, Any], name: str, where: str) -> Any:
-    if f"{name}.$" in parameters:
-        raise Underivable(f"{where}: {name} is computed at run time ({name}.$), so its resource cannot be derived")
+    if computed(parameters, name):
+        raise Underivable(f"{where}: {name} is computed at run time, so its resource cannot be derived")
     if name not in parameters:
         raise Underivable(f"{where}: no {name}")
     return parameters[name]
@@ -139,7 +139,10 @@ def definition_needs(definition: dict, account: Account) -> list[Need]:
     needs: list[Need] = []
     for where, _, state, _ in iter_states(definition):
         if state.get("Type") == "Task":
-            needs.extend(_task_needs(where, state["Resource"], state.get("Parameters", {}), account))
+            arguments = task_arguments(state)
+            if isinstance(arguments, str):
+                raise Underivable(f"{where}: its Arguments are computed at run time, so no resource can be derived")
+            needs.extend(_task_needs(where, state["Resource"], arguments, account))
     return _merge_kms(needs)
 
 

@@ -53,6 +53,8 @@ from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.utilities.docker_utilities import DockerModel
 
+from harness.emulator import jsonata_evaluation
+
 # AWS names aws-sdk integration errors <Service>.<Error>Exception with the service
 # in PascalCase (SesV2.MessageRejectedException); moto falls back to the lower-case
 # client name (sesv2.MessageRejectedException), which a correct definition never matches.
@@ -567,3 +569,4 @@ def apply_all() -> None:
     model_dump_survives_detached_iam_users()
     model_dump_leaves_out_docker_clients()
     execution_pages_survive_executions_that_end()
+    jsonata_evaluation.apply_all()  # JSONata definitions run and are checked as on AWS

@@ -24,6 +24,7 @@ from moto.stepfunctions.parser.asl.static_analyser.static_analyser import Static
 from moto.stepfunctions.responses import StepFunctionResponse
 
 from harness.analysis import definition_rules
+from harness.emulator.jsonata_evaluation import unparsable_expressions
 
 
 def validation_diagnostics(definition: str, machine_type: str = "STANDARD") -> list[dict[str, str]]:
@@ -41,6 +42,10 @@ def validation_diagnostics(definition: str, machine_type: str = "STANDARD") -> l
     except Exception as error:  # the parser raises its own types and plain ones alike
         detail = getattr(error, "message", None) or repr(error)
         diagnostics.append({"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "message": str(detail)[:1000]})
+    diagnostics += [
+        {"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "message": problem}
+        for problem in unparsable_expressions(definition)
+    ]
     try:
         parsed = json.loads(definition)
     except ValueError:

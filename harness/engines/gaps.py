@@ -353,6 +353,15 @@ CLOSED: tuple[Closed, ...] = (
         "`TaskDoesNotExist: Task token not found`",
         "`late_task_tokens`: tokens remembered after their Task ends, answered `TaskTimedOut`",
     ),
+    Closed(
+        "ministack",
+        "A JSONata Parallel state's `Assign` and `Output` are ignored: its output is always the branches' array and "
+        "the variables it assigns stay undefined, so the next expression that reads one fails with "
+        "`States.QueryEvaluationError`",
+        "ministack 1.5.33: a `text` notification fails `RecordingFailed` at `RecordOutcome` with "
+        "`JSONata expression did not return a result: $sms.status`",
+        "`jsonata_parallel_results`: `Output` and `Assign` evaluated with `$states.result` = the branches' array",
+    ),
 )
 
 

@@ -64,6 +64,15 @@ checks each against a running MiniStack.
    ends, and answering one is `TaskTimedOut`; unknown tokens are answered as
    before.
 
+6. JSONata Parallel results (`jsonata_parallel_results`). On AWS a JSONata
+   Parallel state's `Assign` and `Output` see the branches' outputs as
+   `$states.result` (an array, one item per branch). MiniStack 1.5.33 applies
+   `Output` and `Assign` to Pass, Task, Choice, Wait and Map states but not to
+   Parallel: its output is always the array and its `Assign` is never
+   evaluated, so a variable it assigns is undefined in the next state (the
+   notification's `$sms`, the order's `$fraud`). They are now evaluated, as for
+   a Task, with MiniStack's own JSONata helpers.
+
 Only the standard library and MiniStack are imported: this file runs in
 MiniStack's virtualenv, not the project's.
 """
@@ -413,13 +422,40 @@ def late_task_tokens() -> None:
         setattr(sfn, name, answering(getattr(sfn, name)))
 
 
+# 6. JSONata Parallel results ---------------------------------------------------------
+def jsonata_parallel_results() -> None:
+    from ministack.services import stepfunctions as sfn
+
+    if "Assign" in inspect_source(sfn._execute_parallel) + inspect_source(sfn._run_parallel_branches):
+        raise ExtensionMismatch("jsonata_parallel_results: MiniStack now evaluates a Parallel state's Assign itself")
+    run_parallel = sfn._run_parallel_branches
+
+    def run_parallel_with_jsonata(state_def, raw_input, execution, ctx):
+        output, following = run_parallel(state_def, raw_input, execution, ctx)
+        if sfn._state_query_language(state_def, ctx) != "JSONata":
+            return output, following
+        # A JSONata Parallel has no ResultSelector, ResultPath or OutputPath: `output` is the branches' array.
+        shaped = sfn._apply_jsonata_output(state_def, raw_input, ctx, result=output, default=output)
+        sfn._apply_state_assign(state_def, raw_input, ctx, result=output)
+        return shaped, following
+
+    sfn._run_parallel_branches = run_parallel_with_jsonata
+
+
 def source_digest(function) -> str:
     import hashlib
 
     return hashlib.sha256(inspect_source(function).encode()).hexdigest()
 
 
-CORRECTIONS = (lambda_error_names, sesv2_sdk_integration, state_machine_tracing, execution_history, late_task_tokens)
+CORRECTIONS = (
+    lambda_error_names,
+    sesv2_sdk_integration,
+    state_machine_tracing,
+    execution_history,  # before jsonata_parallel_results: it checks the unwrapped Parallel
+    late_task_tokens,
+    jsonata_parallel_results,
+)
 
 
 def apply() -> None:

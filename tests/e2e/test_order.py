@@ -393,7 +393,7 @@ def confirm_write(stack, emulator) -> FaultRule:
             "definition"
         ]
     )
-    expression = definition["States"]["ConfirmOrder"]["Parameters"]["UpdateExpression"]
+    expression = definition["States"]["ConfirmOrder"]["Arguments"]["UpdateExpression"]
     return FaultRule(
         service="dynamodb",
         operation="UpdateItem",

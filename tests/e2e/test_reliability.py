@@ -286,7 +286,7 @@ def test_an_outcome_that_cannot_be_recorded_fails_after_the_deliveries(observer,
     assert observer.outcome_events(recipient["notification_id"]) == []
     assert "PublishOutcomeEvent" not in execution.path and "PutOutcomeMetric" not in execution.path
     channels = next(e for e in execution.history if e["type"] == "ParallelStateExited")
-    assert json.loads(channels["stateExitedEventDetails"]["output"])["channels"]["sms"]["status"] == "SENT"
+    assert json.loads(channels["stateExitedEventDetails"]["output"])[0]["status"] == "SENT"  # [sms, email]
 
     # AND a retry of the same notification is a duplicate: it re-sends nothing (at most once)
     faults.clear()
@@ -458,7 +458,7 @@ def record_failure_fails(stack, observer) -> FaultRule:
     definition = json.loads(
         observer.sfn.describe_state_machine(stateMachineArn=stack.order_state_machine_arn)["definition"]
     )
-    expression = definition["States"]["RecordFailure"]["Parameters"]["UpdateExpression"]
+    expression = definition["States"]["RecordFailure"]["Arguments"]["UpdateExpression"]
     return FaultRule(
         service="dynamodb",
         operation="UpdateItem",

@@ -340,6 +340,34 @@ def processes_in_group(pgid: int) -> list[int]:
     return found
 
 
+# 6. JSONata Parallel results -------------------------------------------------------------
+def test_a_jsonata_parallel_assigns_and_shapes_its_branches_results(account: Account):
+    branch = lambda name, value: {"StartAt": name, "States": {name: {"Type": "Pass", "Output": value, "End": True}}}  # noqa: E731
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Both",
+        "States": {
+            "Both": {
+                "Type": "Parallel",
+                "Branches": [branch("Left", {"side": "left"}), branch("Right", {"side": "right"})],
+                "Assign": {"right": "{% $states.result[1] %}"},
+                "Output": {"left": "{% $states.result[0].side %}"},
+                "Next": "Show",
+            },
+            "Show": {"Type": "Pass", "Output": {"seen": "{% $states.input %}", "right": "{% $right %}"}, "End": True},
+        },
+    }
+
+    execution = account.run(account.state_machine(definition), {})
+
+    if not account.server.extensions:
+        # the gap: the array passes through and $right is undefined, so Show fails to evaluate it
+        assert execution.status == "FAILED", execution.describe()
+        return
+    assert execution.status == "SUCCEEDED", execution.describe()
+    assert execution.output == {"seen": {"left": "left"}, "right": {"side": "right"}}
+
+
 @needs_ministack
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process groups from /proc")
 def test_stopping_ministack_stops_its_lambda_workers():

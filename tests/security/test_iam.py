@@ -280,7 +280,11 @@ def test_the_derivation_follows_each_integration():
             "does not know",
         ),
         ({"Resource": "arn:aws:states:::ses:sendEmail", "Parameters": {}}, "does not know"),
+        # JSONata: Arguments computed at run time, whole or one field
+        ({"Resource": "arn:aws:states:::dynamodb:putItem", "Arguments": {"TableName": "{% $table %}"}}, "run time"),
+        ({"Resource": "arn:aws:states:::lambda:invoke", "Arguments": "{% $states.input %}"}, "run time"),
     ],
+    ids=["jsonpath-table", "jsonpath-topic", "unknown-sdk", "no-such-integration", "jsonata-table", "jsonata-all"],
 )
 def test_what_cannot_be_derived_is_refused_not_guessed(task, problem):
     definition = {"StartAt": "T", "States": {"T": {"Type": "Task", "End": True, **task}}}

@@ -45,7 +45,7 @@ def test_the_rules_catch_each_defect_planted_in_a_good_definition(deployment):
     states = {name: state for _, name, state, _ in iter_states(definition)}
     del states["SendEmail"]["TimeoutSeconds"]
     states["SendSms"]["Retry"][1]["MaxAttempts"] = 99
-    states["SendSms"]["Parameters"]["TopicArn"] = "arn:aws:sns:us-east-1:123456789012:x"
+    states["SendSms"]["Arguments"]["TopicArn"] = "arn:aws:sns:us-east-1:123456789012:x"
     states["RecordRequest"]["Catch"].reverse()
     states["PutOutcomeMetric"]["Resource"] = "arn:aws:states:::aws-sdk:cloudwatch:putMetrics"
     states["DecideOutcome"]["Default"] = "Nowhere"

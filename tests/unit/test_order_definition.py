@@ -65,16 +65,18 @@ def reachable(top: dict, start: str, *, without: set[str] = frozenset()) -> set[
     return seen
 
 
+OUTCOME_REASON = "{% $outcome.reason %}"
+
+
 def test_fail_states_use_only_the_documented_error_names(states):
-    """A Fail state names its error (Error) or reads it from the outcome (ErrorPath): then the
-    error names are the reasons the states before it write into $.outcome."""
+    """A Fail state names its error, or reads it from the outcome ($outcome.reason): then the
+    error names are the reasons the states before it assign to $outcome."""
     fails = [s for s in states.values() if s["Type"] == "Fail"]
-    assert all(("Error" in s) != ("ErrorPath" in s) for s in fails)
-    ends = {s["Error"] for s in fails if "Error" in s}
-    if any("ErrorPath" in s for s in fails):
-        assert {s["ErrorPath"] for s in fails if "ErrorPath" in s} == {"$.outcome.reason"}
-        ends |= {s["Parameters"]["reason"] for s in states.values() if s.get("ResultPath") == "$.outcome"}
-        ends |= {s["Result"] for s in states.values() if s.get("ResultPath") == "$.outcome.reason"}
+    ends = {s["Error"] for s in fails if s["Error"] != OUTCOME_REASON}
+    if any(s["Error"] == OUTCOME_REASON for s in fails):
+        assigned = [s["Assign"]["outcome"] for s in states.values() if "outcome" in s.get("Assign", {})]
+        ends |= {outcome["reason"] for outcome in assigned if isinstance(outcome, dict)}
+        ends |= {m for o in assigned if isinstance(o, str) for m in re.findall(r"'reason': '(\w+)'", o)}
     assert ends == ERROR_NAMES
 
 
@@ -102,9 +104,7 @@ def test_every_error_the_definition_names_is_raised_by_a_function_or_the_approve
 
 def test_every_function_task_invokes_a_deployed_order_function_through_the_lambda_integration(deployment, states):
     functions = {
-        s["Parameters"]["FunctionName"]
-        for s in states.values()
-        if s.get("Resource") == "arn:aws:states:::lambda:invoke"
+        s["Arguments"]["FunctionName"] for s in states.values() if s.get("Resource") == "arn:aws:states:::lambda:invoke"
     }
     deployed = order_functions(deployment.plan)
     assert sorted(deployed) == sorted(HANDLERS)
@@ -115,7 +115,8 @@ def test_every_function_task_invokes_a_deployed_order_function_through_the_lambd
 def outcomes(top: dict) -> dict[str, dict]:
     """The states that decide a recorded order's failed outcome (status, reason)."""
     recorded = reachable(top, top["RecordOrder"]["Next"])
-    return {name: s for name, s in top.items() if s.get("ResultPath") == "$.outcome" and name in recorded}
+    decided = {name for name, s in top.items() if isinstance(s.get("Assign", {}).get("outcome"), dict)}
+    return {name: top[name] for name in decided & recorded if "status" in top[name]["Assign"]["outcome"]}
 
 
 def test_every_failure_after_the_order_is_recorded_releases_then_records_before_failing(top):
@@ -139,7 +140,7 @@ def test_every_failure_after_a_charge_was_attempted_refunds_before_releasing(top
 
 def test_a_failure_outcome_says_whether_it_was_cancelled_or_failed(top):
     for name, state in outcomes(top).items():
-        parameters = state["Parameters"]
+        parameters = state["Assign"]["outcome"]
         assert parameters["status"] in {"CANCELLED", "FAILED"}, name
         assert parameters["reason"] in ERROR_NAMES, name
         business = parameters["reason"] not in {"OrderFailed", "PaymentUnavailable"}
@@ -159,8 +160,8 @@ def test_payment_retries_use_the_payment_variables(top, variables, state):
 def test_the_approval_waits_with_a_heartbeat_and_an_overall_timeout(top, variables, stack):
     request = top["RequestApproval"]
     assert request["Resource"] == "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
-    assert request["Parameters"]["QueueUrl"] == stack.approval_queue_url
-    assert request["Parameters"]["MessageBody"]["task_token.$"] == "$$.Task.Token"
+    assert request["Arguments"]["QueueUrl"] == stack.approval_queue_url
+    assert request["Arguments"]["MessageBody"]["task_token"] == "{% $states.context.Task.Token %}"
     assert request["TimeoutSeconds"] == variables["approval_timeout_seconds"]
     assert request["HeartbeatSeconds"] == variables["approval_heartbeat_seconds"] < request["TimeoutSeconds"]
 
@@ -168,5 +169,5 @@ def test_the_approval_waits_with_a_heartbeat_and_an_overall_timeout(top, variabl
 def test_the_customer_is_notified_through_the_notification_workflow_only(states, stack):
     notify = [s for s in states.values() if s.get("Resource", "").startswith("arn:aws:states:::states:")]
     assert [s["Resource"] for s in notify] == ["arn:aws:states:::states:startExecution.sync:2"]
-    assert notify[0]["Parameters"]["StateMachineArn"] == stack.notification_state_machine_arn
+    assert notify[0]["Arguments"]["StateMachineArn"] == stack.notification_state_machine_arn
     assert not [s for s in states.values() if re.search(r":::(sns|ses|aws-sdk:ses)", s.get("Resource", ""))]

@@ -1,5 +1,6 @@
-"""The month table the definition uses to compute the DynamoDB TTL is right,
-and covers the years the stack may run in (read from the deployed definition)."""
+"""The record's TTL (DynamoDB's expires_at, epoch seconds) is midnight UTC of the day
+the execution started plus record_ttl_days, computed by the deployed definition's own
+JSONata expression (evaluated here with jsonata-python) for any start time."""
 
 from __future__ import annotations
 
@@ -8,32 +9,27 @@ import datetime
 
 import pytest
 
-FIRST_YEAR = 2025
+from harness.emulator.jsonata_evaluation import evaluate
 
 
 @pytest.fixture(scope="module")
-def month_starts(deployment) -> list[list[int]]:
-    return deployment.definitions["notification"]["States"]["PrepareRequest"]["Parameters"]["month_starts"]
+def expression(deployment) -> str:
+    assign = deployment.definitions["notification"]["States"]["NormalizeRequest"]["Assign"]
+    return assign["expires_at"].removeprefix("{%").removesuffix("%}").strip()
 
 
-def test_every_entry_is_midnight_utc_on_the_first_of_its_month(month_starts):
-    assert month_starts
-    for offset, row in enumerate(month_starts):
-        assert row == [calendar.timegm(datetime.date(FIRST_YEAR + offset, m, 1).timetuple()) for m in range(1, 13)]
-
-
-def test_the_table_covers_this_year_and_the_next_two(month_starts):
-    # When this fails, extend the table (and mind States.MathAdd's 32-bit range, see variables.tf).
-    last_year = FIRST_YEAR + len(month_starts) - 1
-    assert last_year >= datetime.date.today().year + 2
-
-
-def test_the_expiry_indexes_the_table_from_its_first_year_and_adds_the_ttl(deployment, variables):
-    expression = deployment.definitions["notification"]["States"]["NormalizeRequest"]["Parameters"]["expires_at.$"]
-    assert f"$.date, 0)), -{FIRST_YEAR})" in expression
-    assert expression.endswith(f", {variables['record_ttl_days'] * 86400})")
-
-
-def test_the_largest_expiry_stays_within_mathadds_32_bit_range(month_starts, variables):
-    largest = month_starts[-1][-1] + 30 * 86400 + variables["record_ttl_days"] * 86400
-    assert largest < 2**31
+@pytest.mark.parametrize(
+    "started",
+    [
+        "2025-01-01T00:00:00.000Z",
+        "2026-12-04T23:59:59.999Z",
+        "2028-02-29T12:30:00.123Z",  # a leap day
+        "2037-06-15T08:00:00.000Z",  # past the month table the JSONPath definition needed
+        "2040-01-01T00:00:00.001Z",  # past 2038: no 32-bit limit either
+    ],
+)
+def test_the_expiry_is_midnight_of_the_start_day_plus_the_ttl(expression, variables, started):
+    day = datetime.datetime.fromisoformat(started.replace("Z", "+00:00")).date()
+    midnight = calendar.timegm(day.timetuple())
+    context = {"Execution": {"StartTime": started}}
+    assert evaluate(expression, {"states": {"context": context}}) == midnight + variables["record_ttl_days"] * 86400
