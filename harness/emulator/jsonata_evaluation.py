@@ -39,8 +39,11 @@ from moto.stepfunctions.parser.asl.component.common.string.string_expression imp
 from moto.stepfunctions.parser.asl.component.intrinsic.jsonata import get_intrinsic_functions_declarations
 from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_factory  # noqa: F401 (every integration's class)
+from moto.stepfunctions.parser.asl.eval import states as states_module
+from moto.stepfunctions.parser.asl.eval import variable_store
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
+from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 _OPEN, _CLOSE = "{%", "%}"
@@ -242,7 +245,20 @@ def query_errors_keep_their_name() -> None:
         cls._from_error = from_error_keeping_query_errors
 
 
+def _encode_bindings(bindings: dict) -> str:
+    """`$name:=<JSON>;` for each binding. moto wrote a string value as `"<text>"` unescaped, so a
+    quote, backslash or line break in a variable or in `$states.input` broke the expression."""
+    return "".join(f"{name}:={to_json_str(value, separators=(',', ':'))};" for name, value in bindings.items())
+
+
+def bindings_written_as_json() -> None:
+    """The places that still compose an expression's text (`_evaluate_text`) write its values as JSON."""
+    for module in (variable_store, states_module):
+        module.encode_jsonata_variable_declarations = _encode_bindings
+
+
 def apply_all() -> None:
     evaluate_jsonata_with_bindings()
+    bindings_written_as_json()
     refuse_unparsable_expressions()
     query_errors_keep_their_name()

@@ -23,7 +23,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import jsonata  # jsonata-python
 from moto.core.exceptions import AWSError
 from moto.stepfunctions.exceptions import ValidationException
 from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
@@ -39,8 +38,6 @@ from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name
 from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import StatesErrorNameType
 from moto.stepfunctions.parser.asl.component.common.parargs import Arguments
 from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
-from moto.stepfunctions.parser.asl.eval import states as states_module
-from moto.stepfunctions.parser.asl.eval import variable_store
 from moto.stepfunctions.parser.asl.eval.evaluation_details import AWSExecutionDetails
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.eval.event.event_manager import EventHistoryContext
@@ -48,7 +45,6 @@ from moto.stepfunctions.parser.asl.eval.program_state import ProgramEnded, Progr
 from moto.stepfunctions.parser.asl.eval.states import ContextObjectData, ExecutionData, StateMachineData
 from moto.stepfunctions.parser.asl.eval.test_state.environment import TestStateEnvironment
 from moto.stepfunctions.parser.asl.eval.test_state.program_state import ProgramChoiceSelected
-from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.asl.parse.test_state import asl_parser as test_state_parser
 from moto.stepfunctions.parser.asl.parse.test_state.asl_parser import TestStateAmazonStateLanguageParser
@@ -80,25 +76,6 @@ class Outcome:
     status: str | None = None  # RETRIABLE or CAUGHT_ERROR; None: read the program state
     error_details: dict = field(default_factory=dict)
     caught: dict = field(default_factory=dict)  # the caught error's {"Error", "Cause"}
-
-
-def install_jsonata_evaluator() -> None:
-    """moto's interpreter parses JSONata but ships its evaluator empty (None): any
-    expression fails. jsonata-python evaluates the expression moto composes (variable
-    bindings prepended, in parentheses)."""
-    if moto_jsonata._eval_jsonata is None:
-        moto_jsonata._eval_jsonata = lambda expression: jsonata.Jsonata(expression).evaluate(None)
-
-
-def _encode_bindings(bindings: dict) -> str:
-    """`$name:=<JSON>;` for each binding. moto wrote a string value as `"<text>"` unescaped, so a
-    quote, backslash or line break in a variable or in `$states.input` broke the expression."""
-    return "".join(f"{name}:={to_json_str(value, separators=(',', ':'))};" for name, value in bindings.items())
-
-
-def jsonata_bindings_are_json() -> None:
-    for module in (variable_store, states_module):
-        module.encode_jsonata_variable_declarations = _encode_bindings
 
 
 def answer_test_state() -> None:
@@ -134,8 +111,6 @@ def parallel_and_map_states_parse() -> None:
 
 
 def install() -> None:
-    install_jsonata_evaluator()
-    jsonata_bindings_are_json()
     parallel_and_map_states_parse()
     answer_test_state()
 
