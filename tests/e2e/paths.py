@@ -139,6 +139,14 @@ ORDER_AFTER_CHECKS = {
 }
 
 
+def assert_readable_cause(execution) -> None:
+    """A failed execution's cause is a message for its caller: not a function's error document,
+    with its stack trace and the runtime's file paths (those stay in the history)."""
+    cause = execution.cause or ""
+    assert cause and not cause.lstrip().startswith("{"), execution.describe()
+    assert "stackTrace" not in cause and "/tmp/" not in cause and "Traceback" not in cause, cause
+
+
 def assert_order_path(execution, outcome: str) -> None:
     """The order ran ORDER_PREPARE, both branches (interleaved, so compared as a set), then the outcome's path."""
     path, before, after = execution.path, ORDER_PREPARE, ORDER_AFTER_CHECKS[outcome]

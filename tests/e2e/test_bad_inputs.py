@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from harness.observe.order_saga import OrderObserver, seed_stock
-from tests.e2e.paths import ORDER_INVALID
+from tests.e2e.paths import ORDER_INVALID, assert_readable_cause
 from tests.e2e.test_notification import request_for
 
 pytestmark = pytest.mark.e2e
@@ -126,6 +126,7 @@ def test_a_malformed_notification_request_is_refused_and_nothing_is_sent(observe
         assert (execution.status, execution.error) == ("FAILED", expect["error"]), execution.describe()
         if "cause" in expect:
             assert expect["cause"] in execution.cause, execution.cause
+        assert_readable_cause(execution)
 
     # AND nothing was sent, to the request's recipients or to the test's own
     request = json.loads(body) if "start_error" not in expect else {}
@@ -260,6 +261,7 @@ def test_a_malformed_order_is_refused_and_nothing_happens(orders, observer, reci
         assert execution.path == ORDER_INVALID, execution.describe()
         if "cause" in expect:
             assert expect["cause"] in execution.cause, execution.cause
+        assert_readable_cause(execution)
 
     # AND nothing happened: no record, no payment, no stock taken, no notice started or sent
     request = json.loads(body) if "start_error" not in expect else {}

@@ -19,7 +19,13 @@ from harness.emulator.faults import FaultRule
 from harness.observe.approvals import Approvals
 from harness.observe.order_saga import OrderObserver, seed_stock
 from harness.observe.waiting import poll
-from tests.e2e.paths import ORDER_DUPLICATE, ORDER_INVALID, ORDER_REFUND_FAILED, assert_order_path
+from tests.e2e.paths import (
+    ORDER_DUPLICATE,
+    ORDER_INVALID,
+    ORDER_REFUND_FAILED,
+    assert_order_path,
+    assert_readable_cause,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -487,6 +493,7 @@ def test_an_order_with_an_item_out_of_stock_takes_nothing(orders, customer):
         orders, order, execution, status="CANCELLED", reason="OutOfStock", refund="NOT_CHARGED", release="NOT_RESERVED"
     )
     assert "SKU-SOLD-OUT (0 available, 1 wanted)" in execution.cause
+    assert_readable_cause(execution)
     assert "reservation_status" not in record
     assert after == before
     assert_notified(orders, order, customer, "cancelled", says="some items are out of stock")
@@ -508,6 +515,7 @@ def test_an_invalid_order_is_rejected_before_anything_happens(orders, customer, 
     assert execution.status == "FAILED", execution.describe()
     assert execution.error == "InvalidOrder"
     assert field in execution.cause
+    assert_readable_cause(execution)
     assert execution.path == ORDER_INVALID
     assert orders.order(order["order_id"]) is None
     assert orders.observer.sms(customer["phone"]) == [] and orders.observer.emails(customer["email"]) == []
