@@ -11,6 +11,9 @@ VAR_FILE ?=
 TF_PROVIDER_MIRROR ?=
 export TF_PROVIDER_MIRROR
 VAR_FILE_ARG := $(if $(VAR_FILE),--var-file $(abspath $(VAR_FILE)),)
+# HOT_RELOAD=0: Lambda Tasks under `make up` run the deployed packages, not lambdas/ as saved (embedded engine).
+HOT_RELOAD ?=
+HOT_RELOAD_ARG := $(if $(filter 0,$(HOT_RELOAD)),--no-hot-reload,$(if $(filter 1,$(HOT_RELOAD)),--hot-reload,))
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 # The suite's pytest-xdist workers (tests/conftest.py: the tests on the session's stack
@@ -26,7 +29,7 @@ export ASL_VALIDATOR_BIN := $(abspath $(ASL_VALIDATOR))
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install tools ministack system-deps package demo up plan bench test lint test-unit test-e2e localstack-test clean
+.PHONY: help install tools ministack system-deps package demo up plan apply test-stack watch bench test lint test-unit test-e2e localstack-test clean
 
 help: ## List the targets
 	@grep -hE '^[a-z][a-z0-9_-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -73,10 +76,20 @@ demo: install system-deps ## Run the notification and order workflows on the emb
 	$(BIN)/python -m harness.demo
 
 up: install $(if $(filter ministack,$(EMULATOR)),$(MINISTACK)) ## Serve the deployed stack on 127.0.0.1:4566 (or PORT=5000; EMULATOR=embedded|ministack|localstack) for aws-cli/boto3 (Ctrl-C stops)
-	$(BIN)/python -m harness.serve --emulator $(EMULATOR) --port $(PORT) --outputs build/outputs.json $(VAR_FILE_ARG)
+	$(BIN)/python -m harness.serve --emulator $(EMULATOR) --port $(PORT) --outputs build/outputs.json $(VAR_FILE_ARG) $(HOT_RELOAD_ARG)
 
 plan: install ## While `make up` runs (same VAR_FILE): terraform plan against it, any engine; exits 0 when nothing would change
 	$(BIN)/python -m harness.plan --outputs build/outputs.json $(if $(filter command line environment,$(origin PORT)),--port $(PORT)) $(VAR_FILE_ARG)
+
+apply: install ## While `make up` runs: terraform apply of the working tree to it (its VAR_FILE unless given), printing what changed
+	$(BIN)/python -m harness.apply --outputs build/outputs.json $(VAR_FILE_ARG)
+
+test-stack: install ## While `make up VAR_FILE=tests/test.tfvars.json` runs: the end-to-end tests against it, no deploy or destroy
+	$(BIN)/python -m pytest --stack build/outputs.json -m e2e tests/e2e $(PYTEST_ARGS)
+
+# The tests assume tests/test.tfvars.json's short retries: the stack make watch serves gets them.
+watch: install $(if $(filter ministack,$(EMULATOR)),$(MINISTACK)) ## Serve the stack (or use the running one) and, on each save in definitions/, lambdas/, modules/ or a root .tf, apply it and rerun its tests
+	$(BIN)/python -m harness.watch --emulator $(EMULATOR) --port $(PORT) --outputs build/outputs.json --var-file $(abspath $(or $(VAR_FILE),tests/test.tfvars.json)) $(HOT_RELOAD_ARG)
 
 package: ## Build the Lambda deployment packages Terraform deploys (build/lambdas/*.zip, reproducible)
 	$(PYTHON) scripts/package_lambdas.py

@@ -1,8 +1,9 @@
 """`make plan`: `terraform plan -detailed-exitcode` of the root module against the
 stack `make up` serves, on whichever engine (same working directory, state and
 variables). The endpoint is the one `make up` wrote to build/outputs.json, or
-http://HOST:PORT when a port is given. Exits 0 when nothing would change, 2 when
-something would, 1 on error."""
+http://HOST:PORT when a port is given; the variables file is VAR_FILE, else the
+one `make up` deployed with. `terraform init` runs only when the working directory
+needs it. Exits 0 when nothing would change, 2 when something would, 1 on error."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import json
 import sys
 from pathlib import Path
 
+from harness.deploy.stack import ServedStack
 from harness.deploy.terraform import TerraformError, Workspace
 from harness.serve import WORKDIR
 
@@ -30,9 +32,13 @@ def main(argv: list[str] | None = None) -> int:
         endpoint = json.loads(args.outputs.read_text())["endpoint_url"]
     else:
         endpoint = f"http://{args.host}:{args.port or 4566}"
-    workspace = Workspace(args.workdir, endpoint, var_file=args.var_file)
+    var_file = args.var_file
+    if var_file is None and ServedStack.path_beside(args.outputs).exists():
+        served = ServedStack.read(args.outputs)
+        var_file = Path(served.var_file) if served.var_file else None
+    workspace = Workspace(args.workdir, endpoint, var_file=var_file)
     try:
-        code, text = workspace.prepare().plan_changes()
+        code, text = workspace.prepare(init=False).plan_changes()
     except TerraformError as error:
         print(error, file=sys.stderr)
         return 1

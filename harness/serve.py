@@ -24,7 +24,8 @@ from pathlib import Path
 
 import boto3
 
-from harness.deploy.stack import deploy
+from harness.deploy.stack import ServedStack, deploy, variables_digest
+from harness.deploy.terraform import ROOT
 from harness.engines import ENGINES, EngineUnavailable, running
 from harness.observe.order_saga import TEST_CATALOGUE, seed_stock
 
@@ -39,7 +40,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--outputs", type=Path, default=Path("build/outputs.json"))
     parser.add_argument("--var-file", type=Path, default=None, help="a *.tfvars.json for the root module")
     parser.add_argument("--workdir", type=Path, default=WORKDIR)
+    parser.add_argument(
+        "--hot-reload",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="Lambda Tasks run the handlers in lambdas/ as saved (default: on for the embedded engine)",
+    )
     args = parser.parse_args(argv)
+    if args.hot_reload and args.emulator != "embedded":
+        print(f"make up EMULATOR={args.emulator}: hot reload needs the embedded engine (HOT_RELOAD=0)", file=sys.stderr)
+        return 2
+    hot_reload = args.emulator == "embedded" if args.hot_reload is None else args.hot_reload
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -50,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"make up EMULATOR={args.emulator}: {unavailable}", file=sys.stderr)
             return 2
         url = engine.endpoint_url
+        if hot_reload:
+            from harness.emulator import lambda_seam  # the embedded engine runs in this process
+
+            lambda_seam.hot_reload(ROOT / "lambdas")
         print(f"{engine.name}: {engine.detail}, on {url}; terraform apply in {args.workdir} ...", flush=True)
         deployment = deploy(args.workdir, url, var_file=args.var_file)
         outputs = deployment.outputs
@@ -66,6 +81,21 @@ def main(argv: list[str] | None = None) -> int:
             TEST_CATALOGUE,
         )
         outputs.write(args.outputs)
+        var_file = args.var_file.resolve() if args.var_file else None
+        ServedStack(
+            engine=engine.name,
+            endpoint_url=url,
+            workdir=str(args.workdir.resolve()),
+            var_file=str(var_file) if var_file else None,
+            variables=deployment.variables,
+            variables_digest=variables_digest(var_file),
+            hot_reload=hot_reload,
+        ).write(args.outputs)
+        mode = (
+            f"hot reload on: Lambda Tasks run {ROOT / 'lambdas'} as saved (HOT_RELOAD=0: the deployed packages)"
+            if hot_reload
+            else "hot reload off: Lambda Tasks run the deployed packages (make apply deploys an edit)"
+        )
         api = (
             ""
             if not outputs.api_url
@@ -85,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
 Stack deployed on {engine.name} at {url}; outputs in {args.outputs}.
   terraform -chdir={args.workdir} output     # the same outputs, from Terraform's state
   make plan                                  # plan against it: exits 0 when nothing would change
+  make apply                                 # apply the working tree's edits to it
+  make test-stack                            # the end-to-end tests against it
+  make watch                                 # on each save: apply what changed, rerun its tests
+{mode}
 
   export AWS_ENDPOINT_URL={url} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION={outputs.region}{api}
   aws stepfunctions start-execution --state-machine-arn {outputs.notification_state_machine_arn} \\
@@ -101,6 +135,7 @@ Ctrl-C stops it.""",
             pass
         finally:
             args.outputs.unlink(missing_ok=True)  # its endpoint_url is about to stop answering
+            ServedStack.path_beside(args.outputs).unlink(missing_ok=True)
             if not engine.started_here:
                 deployment.destroy()  # a LocalStack this command did not start keeps running
             for state in ("terraform.tfstate", "terraform.tfstate.backup"):

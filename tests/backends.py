@@ -13,6 +13,14 @@ STACK_BACKEND=NAME:
               emails to the SES mailbox simulator, observed through delivery
               notifications on an SQS queue; SMS cannot be observed
 
+`--stack build/outputs.json` runs the end-to-end tests against the stack `make up`
+serves instead (no deploy, no destroy): the engine and the deployed variables come
+from the deployment.json `make up` writes beside the outputs (harness/deploy/stack.py:
+ServedStack), the definitions from Terraform's state. Only end-to-end tests on the
+session's stack run; a test that needs a stack of its own, or the emulator's
+internals, skips with the reason. Every test uses ids of its own, so a rerun gives
+the same verdict on the same stack.
+
 A test that asks for no engine (no `backend` fixture, directly or through
 `deployment`, `emulator`, ...) runs in the embedded session only: elsewhere it
 would check the same thing again. A backend lacking what a test needs skips
@@ -25,15 +33,18 @@ engine (harness/engines/gaps.py) is a strict xfail there, naming the gap.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
-from harness.deploy.stack import Deployment, StackOutputs, deploy
+from harness.deploy.stack import TEST_VARIABLES_FILE, Deployment, ServedStack, StackOutputs, deploy
+from harness.deploy.terraform import load_var_file, state_as_plan
 from harness.engines import localstack, ministack
 from harness.observe.observer import MINISTACK_INSPECTION, Observer, SesNotificationMailbox
 
@@ -57,6 +68,49 @@ def add_option(parser: pytest.Parser) -> None:
         help="where to deploy the stack: embedded (moto, default), localstack, ministack or aws "
         "(terraform apply); also STACK_BACKEND",
     )
+    parser.addoption(
+        "--stack",
+        type=Path,
+        default=None,
+        metavar="OUTPUTS_JSON",
+        help="run the end-to-end tests against the stack `make up` serves (its build/outputs.json): "
+        "no deploy, no destroy",
+    )
+
+
+def served_stack(config: pytest.Config) -> ServedStack | None:
+    """The stack `make up` serves, for a `--stack` run (its engine becomes the run's backend)."""
+    outputs = config.getoption("--stack")
+    if outputs is None:
+        return None
+    if not ServedStack.path_beside(outputs).exists():
+        raise pytest.UsageError(f"--stack {outputs}: no stack served there (no deployment.json beside it): `make up`")
+    served = ServedStack.read(outputs)
+    config.option.backend = served.engine
+    return served
+
+
+def skip_outside_the_served_stack(item: pytest.Item) -> None:
+    if item.get_closest_marker("e2e") is None or "deployment" not in item.fixturenames:
+        pytest.skip("--stack: runs the end-to-end tests on the served stack; this one needs a stack of its own or none")
+    if item.get_closest_marker("load") is not None:
+        pytest.skip("--stack: the load test runs on a stack of its own (make test)")
+
+
+def served_deployment(outputs_path: Path, served: ServedStack) -> Deployment:
+    """The served stack as a Deployment: its outputs, and its state in a plan's shape (as deployed)."""
+    expected = load_var_file(TEST_VARIABLES_FILE)
+    differing = {
+        name: served.variables.get(name) for name, value in expected.items() if served.variables.get(name) != value
+    }
+    if differing:
+        pytest.skip(
+            f"--stack: the served stack has other values than {TEST_VARIABLES_FILE.name} ({differing}), "
+            "which the tests' timings assume: serve it with `make up VAR_FILE=tests/test.tfvars.json`"
+        )
+    outputs = StackOutputs.from_terraform(json.loads(Path(outputs_path).read_text()), endpoint_url=served.endpoint_url)
+    workspace = served.workspace()
+    return Deployment(workspace, outputs, state_as_plan(workspace.state(), served.variables), "served by make up")
 
 
 def skip_unless_supported(item: pytest.Item, backend: str) -> None:

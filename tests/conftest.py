@@ -17,6 +17,7 @@ import pytest
 
 from harness.deploy.stack import Deployment, StackOutputs
 from harness.emulator.embedded import EmbeddedEmulator
+from harness.emulator.faults import RemoteFaultInjector
 from harness.engines import gaps
 from harness.observe.observer import Observer
 from harness.observe.order_saga import seed_stock
@@ -30,6 +31,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "backends(*names, reason=...): run only on these deploy backends")
+    config.served_stack = backends.served_stack(config)  # --stack: the engine make up serves is the backend
 
 
 # With pytest-xdist's `--dist loadgroup` (make test), the tests in this group run on
@@ -72,6 +74,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.config.served_stack is not None:
+        backends.skip_outside_the_served_stack(item)
     backends.skip_unless_supported(item, item.config.getoption("--backend"))
 
 
@@ -82,7 +86,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def emulator(backend: str):
+def emulator(request: pytest.FixtureRequest, backend: str):
+    if request.config.served_stack is not None:
+        pytest.skip("--stack: the emulator serving the stack runs in make up's process; its internals are not here")
     backends.require_embedded(backend, "emulator")
     with EmbeddedEmulator() as running:
         yield running
@@ -100,7 +106,11 @@ def ministack_engine(backend: str):
 @pytest.fixture(scope="session")
 def deployment(request: pytest.FixtureRequest, backend: str, tmp_path_factory: pytest.TempPathFactory):
     """`terraform apply` of the root module (tests/test.tfvars.json) to the backend,
-    then a plan of it; `terraform destroy` always follows the session."""
+    then a plan of it; `terraform destroy` always follows the session. With --stack: the stack
+    `make up` serves, neither deployed nor destroyed here."""
+    if request.config.served_stack is not None:
+        yield backends.served_deployment(request.config.getoption("--stack"), request.config.served_stack)
+        return
     engines = {"embedded": "emulator", "ministack": "ministack_engine"}
     endpoint = request.getfixturevalue(engines[backend]).endpoint_url if backend in engines else None
     report = request.config.pluginmanager.get_plugin("terminalreporter")
@@ -152,11 +162,14 @@ def observer(backend: str, stack: StackOutputs) -> Observer:
 
 @pytest.fixture
 def faults(request: pytest.FixtureRequest, backend: str):
-    """The emulator's fault injector, emptied after the test."""
+    """The emulator's fault injector, emptied after the test (with --stack: over HTTP, /_harness/faults)."""
     backends.require_embedded(backend, "faults")
-    emulator: EmbeddedEmulator = request.getfixturevalue("emulator")
-    yield emulator.faults
-    emulator.faults.clear()
+    if request.config.served_stack is not None:
+        injector = RemoteFaultInjector(request.config.served_stack.endpoint_url)
+    else:
+        injector = request.getfixturevalue("emulator").faults
+    yield injector
+    injector.clear()
 
 
 @pytest.fixture

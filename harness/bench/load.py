@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -44,6 +43,7 @@ from harness.bench.measure import latency, unique
 from harness.bench.orders import order
 from harness.deploy.stack import StackOutputs
 from harness.emulator.embedded import free_port
+from harness.engines import stop_process
 from harness.observe.observer import LOCALSTACK_INSPECTION, MINISTACK_INSPECTION, Observer, item_to_dict
 from harness.observe.waiting import poll
 
@@ -88,12 +88,7 @@ def served(engine: str, scratch: Path) -> Iterator[StackOutputs]:
                 raise RuntimeError(f"`make up` on {engine} ended early:\n{(scratch / 'serve.log').read_text()[-4000:]}")
             yield StackOutputs(**json.loads(outputs.read_text()))
         finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=120)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop_process(server)
 
 
 def notification(mode: str) -> Callable[[int], dict]:

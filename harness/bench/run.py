@@ -15,7 +15,8 @@ by side (harness/bench/engines.py: the same workloads and cold apply on
 MiniStack, and LocalStack when there, next to the embedded figures); the
 engines side by side under load (harness/bench/load.py: each served as `make
 up` serves it, 10 in flight, one alone, 500 at once), both also written to
-build/bench.json.
+build/bench.json; the inner loop (harness/bench/inner_loop.py: `make watch` from a
+save to its tests' verdict, beside the cold cycle; alone with `--only inner-loop`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import time
 from pathlib import Path
 
 from harness.bench import engines as engine_bench
-from harness.bench import faults, prices
+from harness.bench import faults, inner_loop, prices
 from harness.bench import load as load_bench
 from harness.bench.measure import (
     billed_transitions,
@@ -268,7 +269,20 @@ def main(argv: list[str] | None = None) -> int:
         help="engines to set beside the embedded one (default: every one present here)",
     )
     parser.add_argument("--no-readme", action="store_true", help="leave README.md as it is")
+    parser.add_argument(
+        "--only",
+        choices=["inner-loop"],
+        default=None,
+        help="measure one section alone, into build/bench.json and docs/benchmarks.md (harness/bench/inner_loop.py)",
+    )
+    parser.add_argument("--edits", type=int, default=5, help="edits per inner-loop figure")
     args = parser.parse_args(argv)
+    loop_engines = ["embedded", *(args.engines if args.engines is not None else ["ministack"])]
+    if args.only == "inner-loop":
+        results, absent = inner_loop.run(loop_engines, args.edits)
+        inner_loop.record(results, absent, ROOT / "build" / "bench.json", args.output)
+        print("\n".join(inner_loop.table(results, absent)))
+        return 0
 
     began = time.perf_counter()
     speed = speed_comparison(args.runs)
@@ -288,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in ("embedded", *(name for name in side_by_side if name != "embedded"))
     }
     bench_json = engine_bench.write_json(side_by_side, load=under_load)
+    loop_results, loop_absent = inner_loop.run(loop_engines, args.edits)
     text = table(figures, speed, args.batch) + "\n\n" + "\n".join(engine_bench.table(side_by_side, absent))
     text += "\n\n" + "\n".join(load_bench.table(under_load))
     text += (
@@ -297,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text("# Benchmarks\n\nRegenerate with `make bench`.\n\n" + text + "\n")
+    inner_loop.record(loop_results, loop_absent, bench_json, args.output)
+    print("\n".join(inner_loop.table(loop_results, loop_absent)))
     if not args.no_readme:
         update_readme(text)
     print(f"\nwritten to {args.output}, {bench_json}{'' if args.no_readme else ' and README.md'}")

@@ -4,6 +4,7 @@ Tests, `make up`, `make demo` and `make bench` all deploy through `deploy()`."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Mapping
@@ -101,3 +102,73 @@ def deploy(
         workspace.destroy()
         raise
     return Deployment(workspace, outputs, plan, summary, apply_seconds)
+
+
+@dataclass
+class ServedStack:
+    """What `make up` serves, written beside build/outputs.json as deployment.json, so that
+    `make apply`, `make watch` and `pytest --stack` reach the same stack with the same variables.
+
+    `variables`: every root variable as deployed (from the plan of `make up`'s apply, or of
+    the last `make apply` that changed a variables file); `hot_reload`: Lambda Tasks run the
+    handlers in the working tree's lambdas/ (embedded engine only)."""
+
+    engine: str
+    endpoint_url: str
+    workdir: str
+    var_file: str | None
+    variables: dict[str, Any]
+    variables_digest: str
+    hot_reload: bool = False
+
+    @staticmethod
+    def path_beside(outputs_path: Path) -> Path:
+        return Path(outputs_path).with_name("deployment.json")
+
+    def write(self, outputs_path: Path) -> None:
+        path = self.path_beside(outputs_path)
+        partial = path.with_name(f".{path.name}.partial")
+        partial.write_text(json.dumps(asdict(self), indent=2) + "\n")
+        partial.replace(path)
+
+    @classmethod
+    def read(cls, outputs_path: Path) -> ServedStack:
+        return cls(**json.loads(cls.path_beside(outputs_path).read_text()))
+
+    def workspace(self, var_file: Path | None = None) -> Workspace:
+        chosen = var_file or (Path(self.var_file) if self.var_file else None)
+        return Workspace(Path(self.workdir), self.endpoint_url, var_file=chosen)
+
+
+def variables_digest(var_file: Path | None) -> str:
+    """What the deployed variables depend on besides the command line: variables.tf and the variables file."""
+    digest = hashlib.sha256((ROOT / "variables.tf").read_bytes())
+    if var_file is not None:
+        digest.update(Path(var_file).read_bytes())
+    return digest.hexdigest()
+
+
+@dataclass
+class Applied:
+    changes: list[str]  # "address (how)", as the apply's plan announced them
+    summary: str
+    seconds: float
+
+
+def apply_served(served: ServedStack, outputs_path: Path, var_file: Path | None = None) -> Applied:
+    """`terraform apply` of the working tree to the stack `make up` serves, in its working
+    directory (the root module's files are linked there: an edit is what this apply sees).
+    Refreshes build/outputs.json when something changed, and the deployed variables when
+    variables.tf or the variables file did."""
+    began = time.perf_counter()
+    var_file = Path(var_file).resolve() if var_file else (Path(served.var_file) if served.var_file else None)
+    workspace = served.workspace(var_file).prepare(init=False)
+    changes, summary = workspace.apply_changes()
+    if changes:
+        StackOutputs.from_terraform(workspace.outputs(), endpoint_url=served.endpoint_url).write(outputs_path)
+    digest = variables_digest(var_file)
+    if digest != served.variables_digest:
+        served.variables = plan_variables(workspace.review(refresh=False))
+        served.variables_digest, served.var_file = digest, str(var_file) if var_file else None
+        served.write(outputs_path)
+    return Applied(changes, summary, time.perf_counter() - began)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -144,8 +145,9 @@ class Workspace:
         self.last_apply_log = ""
 
     # -- the working directory ------------------------------------------------
-    def prepare(self) -> Workspace:
-        """Mirror the root module, write the override, the variables and the packages; `terraform init`."""
+    def prepare(self, init: bool = True) -> Workspace:
+        """Mirror the root module, write the override, the variables and the packages; `terraform init`
+        (with init=False only when the working directory has never been initialized)."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._mirror_root()
         override = self.workdir / OVERRIDE
@@ -157,8 +159,19 @@ class Workspace:
         deploy_vars = {**load_var_file(self.var_file), **self.variables, "lambda_packages_dir": str(self.packages_dir)}
         (self.workdir / "deploy.tfvars.json").write_text(json.dumps(deploy_vars, indent=2) + "\n")
         self._tf = tftest.TerraformTest(str(self.workdir), binary=terraform_binary(), env=self.env)
-        self._tf.setup(cleanup_on_exit=False)  # terraform init; the state stays for `terraform output`/`plan`
+        if init or not self.initialized:
+            self._tf.setup(cleanup_on_exit=False)  # terraform init; the state stays for `terraform output`/`plan`
         return self
+
+    @property
+    def initialized(self) -> bool:
+        """`terraform init` has run here and installed every module the root module calls."""
+        modules = self.workdir / ".terraform" / "modules" / "modules.json"
+        if not (self.workdir / ".terraform.lock.hcl").exists() or not modules.exists():
+            return False
+        installed = {entry["Key"] for entry in json.loads(modules.read_text()).get("Modules", [])}
+        called = set(re.findall(r'^module\s+"([^"]+)"', "".join(p.read_text() for p in ROOT.glob("*.tf")), re.M))
+        return called <= installed
 
     def _mirror_root(self) -> None:
         wanted = {p.name: p for pattern in MIRRORED for p in ROOT.glob(pattern) if not p.name.endswith("_override.tf")}
@@ -230,6 +243,17 @@ class Workspace:
             raise TerraformError(f"terraform apply failed: {error}") from None
         self.last_apply_log = out
         return next((line for line in out.splitlines() if line.startswith("Apply complete")), out[-300:])
+
+    def apply_changes(self) -> tuple[list[str], str]:
+        """`terraform apply` in one process (one refresh, one provider start): the changes its
+        plan announced ("module.x.aws_y.z will be updated in-place"), and its summary line."""
+        summary = self.apply()
+        announced = re.findall(r"^\s*# (\S+) (?:will|must) be (.+)$", self.last_apply_log, re.M)
+        return [f"{address} ({how})" for address, how in announced], summary
+
+    def state(self) -> dict[str, Any]:
+        """The state as Terraform holds it (`terraform state pull`: no provider, no refresh)."""
+        return json.loads(self.run("state", "pull").stdout or "{}")
 
     def outputs(self) -> dict[str, Any]:
         return {name: value for name, value in self.tf.output().items()}
@@ -310,6 +334,31 @@ def plan_resources(plan: Mapping[str, Any]) -> list[dict[str, Any]]:
 
     walk(plan.get("planned_values", {}).get("root_module", {}))
     return found
+
+
+def state_as_plan(state: Mapping[str, Any], variables: Mapping[str, Any]) -> dict[str, Any]:
+    """A deployment's state in the shape of a plan right after its apply: every managed
+    resource's values as deployed (planned_values), the variables given, nothing to change."""
+    resources = []
+    for resource in state.get("resources", []):
+        if resource.get("mode") != "managed":
+            continue
+        prefix = f"{resource['module']}." if resource.get("module") else ""
+        for instance in resource.get("instances", []):
+            key = instance.get("index_key")
+            index = "" if key is None else f"[{json.dumps(key)}]"
+            resources.append(
+                {
+                    "address": f"{prefix}{resource['type']}.{resource['name']}{index}",
+                    "type": resource["type"],
+                    "values": instance.get("attributes", {}),
+                }
+            )
+    return {
+        "variables": {name: {"value": value} for name, value in variables.items()},
+        "planned_values": {"root_module": {"resources": resources}},
+        "resource_changes": [],
+    }
 
 
 def plan_changes(plan: Mapping[str, Any]) -> list[str]:

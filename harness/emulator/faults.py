@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 import botocore.session
+import requests
 
 # Services whose operations a rule may name (botocore names).
 SERVICES = ("dynamodb", "lambda", "ses", "sesv2", "sns", "sqs", "stepfunctions", "cloudwatch")
@@ -258,3 +259,43 @@ def rules_from_json(items: Iterable[dict[str, Any]]) -> list[FaultRule]:
             raise ValueError(f"unknown fault rule fields: {sorted(unknown)}")
         rules.append(FaultRule(**item))
     return rules
+
+
+class RemoteFaultInjector:
+    """The fault rules of an embedded emulator serving in another process (`make up`),
+    through its /_harness/faults endpoint: the same add/clear/rules as FaultInjector."""
+
+    def __init__(self, endpoint_url: str) -> None:
+        self.url = f"{endpoint_url}/_harness/faults"
+
+    def add(self, rule: FaultRule) -> RemoteFaultRule:
+        fields = {k: v for k, v in asdict(rule).items() if k not in ("id", "hits")}
+        response = requests.post(self.url, json=fields, timeout=10)
+        response.raise_for_status()
+        rule.id = response.json()["rules"][-1]["id"]
+        return RemoteFaultRule(rule, self)
+
+    def clear(self) -> None:
+        requests.delete(self.url, timeout=10).raise_for_status()
+
+    def rules(self) -> list[dict[str, Any]]:
+        response = requests.get(self.url, timeout=10)
+        response.raise_for_status()
+        return response.json()["rules"]
+
+
+class RemoteFaultRule:
+    """A rule added through RemoteFaultInjector: its fields, and its `hits` as the emulator counts them."""
+
+    def __init__(self, rule: FaultRule, injector: RemoteFaultInjector) -> None:
+        self._rule, self._injector = rule, injector
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._rule, name)
+
+    @property
+    def hits(self) -> int:
+        return next((r["hits"] for r in self._injector.rules() if r["id"] == self._rule.id), 0)
+
+    def __repr__(self) -> str:
+        return f"{self._rule!r} (hits on the emulator: {self.hits})"

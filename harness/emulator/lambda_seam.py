@@ -23,6 +23,14 @@ Like a Lambda execution environment, a process is reused for the next
 invocation of the same function configuration (warm start) and is discarded
 after a timeout or a crash. moto's internals this relies on are pinned by
 tests/emulator/test_lambda_seam.py.
+
+Hot reload (`hot_reload(folder)`, LocalStack's "hot reloading" is the model): a
+function whose package was built from a folder under `folder` (every module in
+the zip is a file there) runs that folder's modules as they are on disk, not the
+deployed zip. A saved handler is what the next invocation runs: the folder's
+files (names, sizes, modification times) are part of what makes a warm process
+reusable, so an edit starts a fresh one. Terraform's state still holds the
+deployed zip: `make apply` deploys the edit for real.
 """
 
 from __future__ import annotations
@@ -51,6 +59,7 @@ RUNNER = Path(__file__).resolve().parent / "lambda_runner.py"
 INIT_TIMEOUT_SECONDS = 10  # Lambda's init phase limit
 _ORIGINAL_INVOKE = LambdaFunction._invoke_lambda
 _ENDPOINT: dict[str, str | None] = {"url": None}
+_HOT_RELOAD: dict[str, Path | None] = {"sources": None}
 
 
 def install(endpoint_url: str | None = None) -> None:
@@ -63,6 +72,37 @@ def install(endpoint_url: str | None = None) -> None:
         return
     invoke_in_process.runs_in_process = True
     LambdaFunction._invoke_lambda = invoke_in_process
+
+
+def hot_reload(sources: Path | None) -> None:
+    """Run functions packaged from a folder under `sources` from that folder (None: from their zips)."""
+    _HOT_RELOAD["sources"] = Path(sources).resolve() if sources else None
+
+
+def hot_reloaded_from(code: bytes) -> Path | None:
+    """The folder under the hot-reload root this package was built from, if hot reload is on."""
+    sources = _HOT_RELOAD["sources"]
+    if sources is None:
+        return None
+    with zipfile.ZipFile(io.BytesIO(code)) as package:
+        names = [name for name in package.namelist() if not name.endswith("/")]
+    for folder in sorted(p for p in sources.iterdir() if p.is_dir()):
+        if names and all((folder / name).is_file() for name in names):
+            return folder
+    return None
+
+
+def source_files(folder: Path) -> list[Path]:
+    """The modules a package of `folder` holds (scripts/package_lambdas.py's rule)."""
+    return sorted(p for p in folder.rglob("*.py") if "__pycache__" not in p.parts and not p.name.startswith("test_"))
+
+
+def source_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in source_files(folder):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(folder)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
 
 
 def uninstall() -> None:
@@ -100,10 +140,12 @@ class FunctionSpec:
     environment: tuple[tuple[str, str], ...]
     code_sha256: str
     code: bytes = b""
+    source_dir: Path | None = None  # hot reload: run this folder's modules, not the zip
 
     @classmethod
     def of(cls, function: LambdaFunction) -> FunctionSpec:
         code = function.code_bytes
+        source_dir = hot_reloaded_from(code)
         return cls(
             arn=function.function_arn,
             name=function.function_name,
@@ -115,8 +157,9 @@ class FunctionSpec:
             region=function.region,
             log_group=function.logs_group_name,
             environment=tuple(sorted((k, str(v)) for k, v in (function.environment_vars or {}).items())),
-            code_sha256=hashlib.sha256(code).hexdigest(),
+            code_sha256=source_digest(source_dir) if source_dir else hashlib.sha256(code).hexdigest(),
             code=code,
+            source_dir=source_dir,
         )
 
     @property
@@ -164,8 +207,14 @@ class Worker:
         self.spec = spec
         self.root = Path(tempfile.mkdtemp(prefix=f"lambda-{spec.name}-"))
         self.code_dir = self.root / "task"
-        with zipfile.ZipFile(io.BytesIO(spec.code)) as package:
-            package.extractall(self.code_dir)
+        if spec.source_dir is not None:
+            for path in source_files(spec.source_dir):
+                target = self.code_dir / path.relative_to(spec.source_dir)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+        else:
+            with zipfile.ZipFile(io.BytesIO(spec.code)) as package:
+                package.extractall(self.code_dir)
         self.log_path = self.root / "output.log"
         self._log = open(self.log_path, "ab")  # O_APPEND: truncating it restarts the log at 0
         read_fd, write_fd = os.pipe()
@@ -248,6 +297,10 @@ class WorkerPool:
 
     def _acquire(self, spec: FunctionSpec) -> tuple[Worker, bool]:
         with self._lock:
+            if spec.source_dir is not None:  # hot reload: processes of the sources before an edit are done
+                for key in [k for k in self._idle if k[0] == spec.arn and k != spec.key]:
+                    for worker in self._idle.pop(key):
+                        self._discard(worker)
             idle = self._idle.get(spec.key, [])
             while idle:
                 worker = idle.pop()

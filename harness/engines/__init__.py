@@ -11,6 +11,8 @@ APIs, where its deliveries are read (observe.Inspection), and a clean stop.
 from __future__ import annotations
 
 import contextlib
+import signal
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -108,3 +110,15 @@ def running(name: str, host: str = "127.0.0.1", port: int | None = None) -> Iter
             )
         return
     raise ValueError(f"unknown engine {name!r}: one of {', '.join(ENGINES)}")
+
+
+def stop_process(process: subprocess.Popen, sig: int = signal.SIGTERM, grace: float = 120) -> None:
+    """Ask a server this harness started (`make up`, `make watch`) to stop as Ctrl-C or a
+    terminal's close would; kill it if it has not stopped after `grace` seconds."""
+    if process.poll() is None:
+        process.send_signal(sig)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

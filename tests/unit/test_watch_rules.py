@@ -1,0 +1,56 @@
+"""Which saves `make watch` reacts to, whether they need an apply, and which tests they rerun."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.deploy.terraform import ROOT
+from harness.watch import E2E, covering_tests, is_watched, needs_apply
+
+
+@pytest.mark.parametrize(
+    ("relative", "watched"),
+    [
+        ("definitions/notification.asl.json", True),
+        ("lambdas/orders/validate_order.py", True),
+        ("modules/table/main.tf", True),
+        ("orders.tf", True),
+        ("emulator_override.tf", False),  # the harness's own file, never the user's
+        ("README.md", False),
+        ("lambdas/orders/__pycache__/validate_order.cpython-311.pyc", False),
+        ("definitions/.notification.asl.json.swp", False),
+    ],
+)
+def test_what_the_watch_reacts_to(relative, watched):
+    assert is_watched(ROOT / relative) is watched
+
+
+def test_a_handler_under_hot_reload_needs_no_apply_but_a_definition_does():
+    assert not needs_apply("lambdas/orders/charge_payment.py", hot_reload=True)
+    assert needs_apply("lambdas/orders/charge_payment.py", hot_reload=False)
+    assert needs_apply("definitions/order.asl.json", hot_reload=True)
+
+
+@pytest.mark.parametrize(
+    ("changed", "tests"),
+    [
+        (["definitions/notification.asl.json"], ["tests/e2e/test_notification.py"]),
+        (["lambdas/orders/charge_payment.py", "orders.tf"], ["tests/e2e/test_order.py"]),
+        (
+            ["definitions/order.asl.json", "notification.tf"],
+            ["tests/e2e/test_notification.py", "tests/e2e/test_order.py"],
+        ),
+        (["modules/table/main.tf"], [E2E]),
+        (["main.tf", "definitions/order.asl.json"], [E2E]),
+    ],
+)
+def test_a_save_reruns_the_tests_of_its_workflow(changed, tests):
+    assert covering_tests(changed) == tests
+    assert all((ROOT / path).exists() for path in covering_tests(changed)), "a test file the watch names is missing"
+
+
+def test_every_workflow_file_maps_to_its_tests():
+    for path in sorted((ROOT / "definitions").glob("*.asl.json")):
+        assert covering_tests([str(Path("definitions") / path.name)]) != [E2E], path.name
