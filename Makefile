@@ -98,7 +98,7 @@ test-e2e: install ## Only the end-to-end tests on the embedded emulator
 localstack-test: install tools $(MINISTACK) ## The suite via terraform apply on LocalStack (running, or Docker + LOCALSTACK_AUTH_TOKEN), else on MiniStack
 	PYTHON=$(BIN)/python scripts/localstack-test.sh $(XDIST) $(PYTEST_ARGS)
 
-bench: install $(MINISTACK) ## Measure the workflows, the emulator and every engine side by side; writes docs/benchmarks.md, build/bench.json and the README's bench block
+bench: install $(MINISTACK) ## Measure the workflows, the emulator and every engine side by side; writes the measured part of docs/benchmarks.md and build/bench.json
 	$(BIN)/python -m harness.bench
 
 clean: ## Remove the virtualenv and build output

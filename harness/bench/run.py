@@ -25,7 +25,6 @@ import datetime
 import json
 import os
 import platform
-import re
 import subprocess
 import sys
 import tempfile
@@ -267,7 +266,6 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="engines to set beside the embedded one (default: every one present here)",
     )
-    parser.add_argument("--no-readme", action="store_true", help="leave README.md as it is")
     args = parser.parse_args(argv)
 
     began = time.perf_counter()
@@ -295,11 +293,8 @@ def main(argv: list[str] | None = None) -> int:
         f"--batch {args.batch}`)."
     )
     print(text)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text("# Benchmarks\n\nRegenerate with `make bench`.\n\n" + text + "\n")
-    if not args.no_readme:
-        update_readme(text)
-    print(f"\nwritten to {args.output}, {bench_json}{'' if args.no_readme else ' and README.md'}")
+    write_measured(text, args.output)
+    print(f"\nwritten to {args.output} and {bench_json}")
     return 0
 
 
@@ -308,28 +303,17 @@ def load_in_subprocess(name: str, runs: int) -> dict:
     return engine_bench.figures_from_subprocess("harness.bench.load", name, str(runs), timeout=3600)
 
 
-def update_readme(text: str, readme: Path = ROOT / "README.md") -> None:
-    """Put the tables (not the notes) between the README's bench markers."""
-    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
-    content = readme.read_text()
-    if start not in content or end not in content:
-        return
-    leads = (
-        "Measured",
-        "Deploy",
-        "Speed-up",
-        "Embedded emulator speed",
-        "Fault comparison",
-        "Engines side by side",
-        "500 at once",
-        "Not measured",
-        "|",
-    )
-    blocks = [block.strip() for block in re.split(r"\n\s*\n", text)]
-    tables = "\n\n".join(block for block in blocks if block.startswith(leads))
-    before, rest = content.split(start, 1)
-    after = rest.split(end, 1)[1]
-    readme.write_text(f"{before}{start}\n{tables.strip()}\n{end}{after}")
+MEASURED_START, MEASURED_END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def write_measured(text: str, page: Path) -> None:
+    """Replace the measured part of the page (between its markers), keeping the findings written around it."""
+    content = page.read_text() if page.exists() else f"# Benchmarks\n\n{MEASURED_START}\n{MEASURED_END}\n"
+    if MEASURED_START not in content or MEASURED_END not in content:
+        raise SystemExit(f"{page} has no {MEASURED_START} ... {MEASURED_END} block: restore it, then rerun make bench")
+    before, rest = content.split(MEASURED_START, 1)
+    after = rest.split(MEASURED_END, 1)[1]
+    page.write_text(f"{before}{MEASURED_START}\n{text.strip()}\n{MEASURED_END}{after}")
 
 
 if __name__ == "__main__":
