@@ -57,11 +57,20 @@ $(MINISTACK): requirements-ministack.txt
 
 ministack: $(MINISTACK) ## Install the pinned MiniStack (own virtualenv, .tools/ministack) for EMULATOR=ministack and localstack-test
 
+# The aws-cli the docs' commands run with (tests/commands/test_docs_commands.py); it pins botocore
+# exactly, so it gets a virtualenv of its own too.
+AWSCLI := $(TOOLS)/awscli/bin/aws
+export AWSCLI_BIN := $(abspath $(AWSCLI))
+$(AWSCLI): requirements-awscli.txt
+	$(PYTHON) -m venv $(TOOLS)/awscli
+	$(TOOLS)/awscli/bin/pip install --quiet --disable-pip-version-check -r requirements-awscli.txt
+	touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-tools: $(CHECKOV) node_modules/.installed $(MINISTACK) ## Install the test tools: Checkov and MiniStack (own virtualenvs), asl-validator (npm ci)
+tools: $(CHECKOV) node_modules/.installed $(MINISTACK) $(AWSCLI) ## Install the test tools: Checkov, MiniStack and the aws-cli (own virtualenvs), asl-validator (npm ci)
 
 # Graphviz draws execution reports; Chromium renders them in a test. Installed with
 # apt when missing and running as root (CI); otherwise those tests skip with a reason.
@@ -111,7 +120,7 @@ test-e2e: install ## Only the end-to-end tests on the embedded emulator
 localstack-test: install tools $(MINISTACK) ## The suite via terraform apply on LocalStack (running, or Docker + LOCALSTACK_AUTH_TOKEN), else on MiniStack
 	PYTHON=$(BIN)/python scripts/localstack-test.sh $(XDIST) $(PYTEST_ARGS)
 
-bench: install $(MINISTACK) ## Measure the workflows, the emulator and every engine side by side; writes docs/benchmarks.md, build/bench.json and the README's bench block
+bench: install $(MINISTACK) ## Measure the workflows, the emulator and every engine side by side; writes the measured part of docs/benchmarks.md and build/bench.json
 	$(BIN)/python -m harness.bench
 
 clean: ## Remove the virtualenv and build output

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from harness.bench.measure import write_between
 from harness.emulator.embedded import free_port
 from harness.engines import stop_process, why_unavailable
 
@@ -239,14 +240,7 @@ def record(results: dict[str, Any], absent: dict[str, str], bench_json: Path, do
     content["inner_loop"] = {"engines": results, "not_measured": absent}
     bench_json.parent.mkdir(parents=True, exist_ok=True)
     bench_json.write_text(json.dumps(content, indent=2) + "\n")
-    block = f"{MARKERS[0]}\n" + "\n".join(table(results, absent)) + f"\n{MARKERS[1]}"
-    text = doc.read_text() if doc.exists() else "# Benchmarks\n\nRegenerate with `make bench`.\n"
-    if MARKERS[0] in text and MARKERS[1] in text:
-        before, rest = text.split(MARKERS[0], 1)
-        text = before + block + rest.split(MARKERS[1], 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    doc.write_text(text)
+    write_between(doc, MARKERS, "\n".join(table(results, absent)))
 
 
 def run(engines: list[str], edits: int) -> tuple[dict[str, Any], dict[str, str]]:

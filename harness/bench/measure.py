@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from harness.observe.observer import TERMINAL, Execution, Observer
@@ -90,3 +91,16 @@ def sequential_service_calls(execution: Execution) -> int:
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def write_between(page: Path, markers: tuple[str, str], text: str) -> None:
+    """Put `text` between the page's two markers; a page without them gets them at its end."""
+    start, end = markers
+    content = page.read_text() if page.exists() else "# Benchmarks\n"
+    if start in content and end in content:
+        before, rest = content.split(start, 1)
+        after = rest.split(end, 1)[1]
+    else:
+        before, after = content.rstrip("\n") + "\n\n", "\n"
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text(f"{before}{start}\n{text.strip()}\n{end}{after}")

@@ -26,7 +26,6 @@ import datetime
 import json
 import os
 import platform
-import re
 import subprocess
 import sys
 import tempfile
@@ -42,6 +41,7 @@ from harness.bench.measure import (
     latency,
     sequential_service_calls,
     throughput,
+    write_between,
 )
 from harness.bench.notifications import MODES, notification
 from harness.bench.orders import order_figures
@@ -268,7 +268,6 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="engines to set beside the embedded one (default: every one present here)",
     )
-    parser.add_argument("--no-readme", action="store_true", help="leave README.md as it is")
     parser.add_argument(
         "--only",
         choices=["inner-loop"],
@@ -310,13 +309,10 @@ def main(argv: list[str] | None = None) -> int:
         f"--batch {args.batch}`)."
     )
     print(text)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text("# Benchmarks\n\nRegenerate with `make bench`.\n\n" + text + "\n")
+    write_measured(text, args.output)
     inner_loop.record(loop_results, loop_absent, bench_json, args.output)
     print("\n".join(inner_loop.table(loop_results, loop_absent)))
-    if not args.no_readme:
-        update_readme(text)
-    print(f"\nwritten to {args.output}, {bench_json}{'' if args.no_readme else ' and README.md'}")
+    print(f"\nwritten to {args.output} and {bench_json}")
     return 0
 
 
@@ -325,28 +321,12 @@ def load_in_subprocess(name: str, runs: int) -> dict:
     return engine_bench.figures_from_subprocess("harness.bench.load", name, str(runs), timeout=3600)
 
 
-def update_readme(text: str, readme: Path = ROOT / "README.md") -> None:
-    """Put the tables (not the notes) between the README's bench markers."""
-    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
-    content = readme.read_text()
-    if start not in content or end not in content:
-        return
-    leads = (
-        "Measured",
-        "Deploy",
-        "Speed-up",
-        "Embedded emulator speed",
-        "Fault comparison",
-        "Engines side by side",
-        "500 at once",
-        "Not measured",
-        "|",
-    )
-    blocks = [block.strip() for block in re.split(r"\n\s*\n", text)]
-    tables = "\n\n".join(block for block in blocks if block.startswith(leads))
-    before, rest = content.split(start, 1)
-    after = rest.split(end, 1)[1]
-    readme.write_text(f"{before}{start}\n{tables.strip()}\n{end}{after}")
+MEASURED = ("<!-- bench:start -->", "<!-- bench:end -->")
+
+
+def write_measured(text: str, page: Path) -> None:
+    """Replace the measured part of the page, keeping the findings written around it."""
+    write_between(page, MEASURED, text)
 
 
 if __name__ == "__main__":

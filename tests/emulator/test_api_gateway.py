@@ -124,6 +124,28 @@ def test_validation_errors_sit_inside_a_json_string():
     assert "delivery_mode" in rendered["detail"]
 
 
+VALID_NOTIFICATION = {"notification_id": "n-1", "message_content": "hi"}
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"delivery_mode": "fax", "user_phone": "+14155550100"}, "delivery_mode"),
+        ({"delivery_mode": "fax", "user_email": "a@example.com"}, "delivery_mode"),
+        ({"delivery_mode": "fax"}, "delivery_mode"),
+        ({"delivery_mode": "text", "user_phone": "555"}, "user_phone"),
+        ({"delivery_mode": "mail", "user_email": "nobody"}, "user_email"),
+    ],
+)
+def test_a_refusal_names_the_wrong_field_first(body, field):
+    """A mode the model does not know is the caller's mistake, not a missing recipient."""
+    schema = (ROOT / "definitions" / "notification_request.schema.json").read_text()
+
+    errors = api_gateway.validation_errors(schema, {**VALID_NOTIFICATION, **body})
+
+    assert errors and all(error.startswith(f"{field}: ") for error in errors), errors
+
+
 # -- an API built with boto3 ------------------------------------------------------------
 
 # What modules/ingress/templates/start_execution.vtl does, for a body {"id", ...}.

@@ -1,4 +1,4 @@
-"""Where the security gate's tools are: installed by `make tools` (which `make test`
+"""Where the test tools are (the security gate's, and the aws-cli the docs' commands run with): installed by `make tools` (which `make test`
 runs), found through the variable the Makefile exports, or at the place the
 Makefile installs them. Running pytest directly without them skips those tests,
 saying how to install them."""
@@ -20,6 +20,10 @@ TOOLS = {
     "ASL_VALIDATOR_BIN": (
         ROOT / "node_modules" / ".bin" / "asl-validator",
         "make tools (npm ci: asl-validator from package-lock.json)",
+    ),
+    "AWSCLI_BIN": (
+        ROOT / ".tools" / "awscli" / "bin" / "aws",
+        "make tools (the aws-cli in its own virtualenv, from requirements-awscli.txt)",
     ),
 }
 
