@@ -9,8 +9,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from harness.deploy.stack import ServedStack, apply_served
-from harness.deploy.terraform import TerraformError
+from harness import program
+from harness.deploy.stack import ServedStack, apply_served, why_not_answering
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,11 +22,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no stack served beside {args.outputs}: start one with `make up`", file=sys.stderr)
         return 1
     served = ServedStack.read(args.outputs)
-    try:
-        applied = apply_served(served, args.outputs, args.var_file)
-    except TerraformError as error:
-        print(error, file=sys.stderr)
+    silent = why_not_answering(served.endpoint_url)
+    if silent:
+        print(f"make apply: {silent}", file=sys.stderr)
         return 1
+    applied = apply_served(served, args.outputs, args.var_file)
     for change in applied.changes:
         print(f"  {change}")
     print(f"make apply on {served.engine}: {applied.summary} ({applied.seconds:.1f} s)")
@@ -34,4 +34,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(program.run(main, "make apply"))

@@ -9,8 +9,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-from harness import demo_orders
+from harness import demo_orders, program
 from harness.deploy.stack import deploy
+from harness.deploy.terraform import forget_deployment
 from harness.emulator.embedded import EmbeddedEmulator
 from harness.emulator.faults import FaultRule
 from harness.observe.observer import Execution, Observer
@@ -87,14 +88,27 @@ def show(title: str, request: dict, execution: Execution, observer: Observer) ->
     print(f"picture   : {picture(observer, execution, REPORTS / (request['notification_id'] + '.html'), title)}")
 
 
+WORKDIR = Path("build/terraform-demo")
+
+
 def main() -> int:
+    try:
+        show_every_case()
+    finally:
+        # The emulator is gone with this process: its state would describe nothing.
+        removed = forget_deployment(WORKDIR)
+        print(f"\nmake demo done; removed {', '.join(str(path) for path in removed) or 'nothing'}")
+    return 0
+
+
+def show_every_case() -> None:
     with EmbeddedEmulator() as emulator:
         print(
             f"Embedded emulator (moto) on {emulator.endpoint_url}; terraform apply of the root module "
             "(variables.tf defaults) ...",
             flush=True,
         )
-        deployment = deploy(Path("build/terraform-demo"), emulator.endpoint_url, var_file=None)
+        deployment = deploy(WORKDIR, emulator.endpoint_url, var_file=None)
         print(deployment.apply_summary)
         outputs = deployment.outputs
         seed_stock(emulator.client("dynamodb"), outputs.stock_table_name, TEST_CATALOGUE)
@@ -107,8 +121,7 @@ def main() -> int:
             show(title, request, observer.run(request), observer)
             emulator.faults.clear()
         demo_orders.run(outputs, observer, REPORTS)
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(program.run(main, "make demo"))

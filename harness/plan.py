@@ -12,8 +12,9 @@ import json
 import sys
 from pathlib import Path
 
-from harness.deploy.stack import ServedStack
-from harness.deploy.terraform import TerraformError, Workspace
+from harness import program
+from harness.deploy.stack import ServedStack, why_not_answering
+from harness.deploy.terraform import Workspace
 from harness.serve import WORKDIR
 
 
@@ -32,19 +33,19 @@ def main(argv: list[str] | None = None) -> int:
         endpoint = json.loads(args.outputs.read_text())["endpoint_url"]
     else:
         endpoint = f"http://{args.host}:{args.port or 4566}"
+    silent = why_not_answering(endpoint)
+    if silent:
+        print(f"make plan: {silent}", file=sys.stderr)
+        return 1
     var_file = args.var_file
     if var_file is None and ServedStack.path_beside(args.outputs).exists():
         served = ServedStack.read(args.outputs)
         var_file = Path(served.var_file) if served.var_file else None
     workspace = Workspace(args.workdir, endpoint, var_file=var_file)
-    try:
-        code, text = workspace.prepare(init=False).plan_changes()
-    except TerraformError as error:
-        print(error, file=sys.stderr)
-        return 1
+    code, text = workspace.prepare(init=False).plan_changes()
     print(text[text.find("Terraform will") if code else text.find("No changes") :].strip() or text)
     return code
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(program.run(main, "make plan"))

@@ -26,6 +26,7 @@ from pathlib import Path
 import requests
 import watchfiles
 
+from harness import program
 from harness.deploy.stack import ServedStack, apply_served
 from harness.deploy.terraform import ROOT, TerraformError
 from harness.engines import stop_process
@@ -219,4 +220,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(program.run(main, "make watch"))

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 import time
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import MISSING, asdict, dataclass, field
 from pathlib import Path
@@ -102,6 +104,18 @@ def deploy(
         workspace.destroy()
         raise
     return Deployment(workspace, outputs, plan, summary, apply_seconds)
+
+
+def why_not_answering(endpoint_url: str, timeout: float = 3) -> str | None:
+    """None when something accepts connections at the endpoint, else what to do."""
+    address = urllib.parse.urlsplit(endpoint_url)
+    try:
+        socket.create_connection((address.hostname, address.port or 80), timeout=timeout).close()
+    except OSError as error:
+        return (
+            f"nothing answers at {endpoint_url} ({error.strerror or error}): start the stack with `make up` (same PORT)"
+        )
+    return None
 
 
 @dataclass

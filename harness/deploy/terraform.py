@@ -66,9 +66,33 @@ class TerraformError(RuntimeError):
     pass
 
 
+PROVIDER_NOT_INSTALLED = (
+    "Failed to query available provider packages",
+    "Failed to install provider",
+    "could not connect to registry.terraform.io",
+)
+
+
+def init_failure(output: str) -> str:
+    """What a failed `terraform init` means for the user, in one line when the cause is known."""
+    if any(sign in output for sign in PROVIDER_NOT_INSTALLED):
+        mirror = os.environ.get("TF_PROVIDER_MIRROR")
+        if mirror:
+            return (
+                f"terraform init could not install hashicorp/aws (>= 5.100, < 7.0) from TF_PROVIDER_MIRROR={mirror}: "
+                "point it at a filesystem mirror holding registry.terraform.io/hashicorp/aws"
+            )
+        return (
+            "terraform init could not install hashicorp/aws: the Terraform registry is not reachable from here; "
+            "set TF_PROVIDER_MIRROR to a filesystem mirror of the provider (e.g. /opt/tf-plugins), or allow the registry"
+        )
+    detail = output.replace("\\n", "\n")
+    return f"terraform init failed: {detail[-3000:]}"
+
+
 def terraform_binary() -> str:
     binary = os.environ.get("TERRAFORM") or shutil.which("terraform")
-    if not binary:
+    if not binary or not os.access(binary, os.X_OK):
         raise TerraformError("terraform is not on the PATH (or $TERRAFORM): install Terraform >= 1.9")
     return binary
 
@@ -160,7 +184,10 @@ class Workspace:
         (self.workdir / "deploy.tfvars.json").write_text(json.dumps(deploy_vars, indent=2) + "\n")
         self._tf = tftest.TerraformTest(str(self.workdir), binary=terraform_binary(), env=self.env)
         if init or not self.initialized:
-            self._tf.setup(cleanup_on_exit=False)  # terraform init; the state stays for `terraform output`/`plan`
+            try:
+                self._tf.setup(cleanup_on_exit=False)  # terraform init; the state stays for `terraform output`/`plan`
+            except tftest.TerraformTestError as error:
+                raise TerraformError(init_failure(str(error))) from None
         return self
 
     @property
@@ -301,6 +328,21 @@ class Workspace:
     def state_resources(self) -> list[str]:
         run = self.run("state", "list", check=False)
         return run.stdout.split() if run.returncode == 0 else []
+
+
+# What describes one deployment: it goes with the engine it describes (make up, make demo).
+DEPLOYMENT_FILES = ("terraform.tfstate", "terraform.tfstate.backup", "review.tfplan")
+
+
+def forget_deployment(workdir: Path) -> list[Path]:
+    """Remove the state and plan of a deployment whose engine is gone; returns what was removed."""
+    removed = []
+    for name in DEPLOYMENT_FILES:
+        path = Path(workdir) / name
+        if path.exists():
+            path.unlink()
+            removed.append(path)
+    return removed
 
 
 def build_packages(out: Path) -> list[Path]:

@@ -20,6 +20,7 @@ may be named without its parameters: every case is affected).
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -363,6 +364,12 @@ CLOSED: tuple[Closed, ...] = (
         "`jsonata_parallel_results`: `Output` and `Assign` evaluated with `$states.result` = the branches' array",
     ),
 )
+
+
+def declared(engine: str, names: Iterable[str]) -> list[Gap]:
+    """Those of `names` that are declared gaps of `engine`, in the order given."""
+    by_name = {gap.name: gap for gap in GAPS if gap.engine == engine}
+    return [by_name[name] for name in names if name in by_name]
 
 
 def gap_for(engine: str, nodeid: str) -> Gap | None:

@@ -19,7 +19,9 @@ import requests
 from harness.deploy.stack import StackOutputs
 from harness.deploy.terraform import ROOT
 from harness.emulator.embedded import free_port
+from harness.engines import gaps
 from harness.observe.waiting import poll
+from harness.serve import BANNER_GAPS
 
 pytestmark = pytest.mark.e2e
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -164,8 +166,18 @@ def test_make_up_serves_the_stack_for_aws_cli_users(tmp_path, up_engine):
     assert server.returncode == 0, output
     assert "aws stepfunctions start-execution" in output
     assert f'curl -X POST "{outputs["api_url"]}/notifications"' in output
-    # AND once it has stopped, no outputs file points at the dead endpoint
+    # AND the banner names the engine's own inspection paths and account, and the declared gaps its commands meet
+    inspection = "/_ministack/" if up_engine == "ministack" else "/_aws/"
+    assert f"curl http://127.0.0.1:{port}{inspection}" in output, output
+    assert ("(account 000000000000)" if up_engine == "ministack" else "(account 123456789012)") in output, output
+    for gap in gaps.declared(up_engine, BANNER_GAPS):
+        assert f"  {gap.name}: " in output, output
+    # AND once it has stopped, nothing describes the dead endpoint: outputs, state, plan; it says what it removed
     assert not outputs_file.exists()
+    assert not list((tmp_path / "build" / "terraform").glob("*.tf*plan")) and not list(
+        (tmp_path / "build" / "terraform").glob("terraform.tfstate*")
+    )
+    assert "make up stopped; removed " in output and "review.tfplan" in output, output
 
 
 def test_make_up_on_a_port_already_taken_says_so_and_exits(tmp_path):
@@ -186,6 +198,58 @@ def test_make_up_on_a_port_already_taken_says_so_and_exits(tmp_path):
     assert not (tmp_path / "build").exists()  # nothing deployed, no outputs left behind
 
 
+UNREACHABLE_MIRROR = 'provider_installation {\n  network_mirror {\n    url = "https://127.0.0.1:9/"\n  }\n}\n'
+
+
+def without(*names: str, **extra: str) -> dict[str, str]:
+    return {**{k: v for k, v in ENV.items() if k not in names}, **extra}
+
+
+def known_failure(tmp_path: Path, case: str) -> subprocess.CompletedProcess:
+    """Run the program a user meets the failure with, as the make target runs it."""
+    if case == "no terraform":
+        env = without("TERRAFORM", PATH=str(Path(sys.executable).parent))
+        return subprocess.run(
+            [sys.executable, "-m", "harness.demo"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+        )
+    if case == "no provider":
+        config = tmp_path / "unreachable.tfrc"
+        config.write_text(UNREACHABLE_MIRROR)  # as a registry that cannot be reached
+        env = without("TF_PROVIDER_MIRROR", TF_CLI_CONFIG_FILE=str(config))
+        return subprocess.run(
+            [sys.executable, "-m", "harness.demo"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+        )
+    (tmp_path / "build" / "terraform").mkdir(parents=True)
+    (tmp_path / "build" / "terraform" / "terraform.tfstate").write_text("{}")
+    port = str(free_port())
+    return subprocess.run(
+        [sys.executable, "-m", "harness.plan", "--port", port],
+        cwd=tmp_path,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    "case, says",
+    [
+        ("no terraform", "make demo: terraform is not on the PATH"),
+        ("no provider", "TF_PROVIDER_MIRROR"),
+        ("nothing answering", "make plan: nothing answers at http://127.0.0.1:"),
+    ],
+)
+def test_a_failure_the_user_can_act_on_is_one_line_that_says_what_to_do(tmp_path, case, says):
+    done = known_failure(tmp_path, case)
+
+    assert done.returncode != 0, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert says in line, line
+    assert not (tmp_path / "build" / "terraform-demo" / "terraform.tfstate").exists()
+
+
 @pytest.mark.backends("embedded", reason="make demo runs on the embedded emulator: it injects faults")
 def test_make_demo_shows_every_case(tmp_path):
     run = subprocess.run(
@@ -197,6 +261,9 @@ def test_make_demo_shows_every_case(tmp_path):
     assert "error=InvalidDeliveryMode" in run.stdout
     assert "PARTIALLY_DELIVERED" in run.stdout
     assert "(none: nothing was recorded)" in run.stdout
+    # AND it leaves no state describing the emulator it stopped, and says so
+    assert not (tmp_path / "build" / "terraform-demo" / "terraform.tfstate").exists()
+    assert "make demo done; removed build/terraform-demo/terraform.tfstate" in run.stdout
 
     # Each case comes under its heading, the operator's step included
     blocks = run.stdout.split("\n=== ")[1:]
