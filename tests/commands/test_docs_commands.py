@@ -9,6 +9,7 @@ a reader's terminal; `set -euo pipefail` makes any failing command fail the page
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -115,5 +116,19 @@ def served(checkout: Path):
 @pytest.mark.parametrize("page", [p for p in PAGES if runnable(p)], ids=lambda p: str(p.relative_to(ROOT)))
 def test_the_pages_commands_run_as_copied(page: Path, checkout: Path, served: dict):
     script = "set -euo pipefail\n" + "\n".join(f"# {block}\n{block.body}" for block in runnable(page))
-    run = subprocess.run(["bash", "-c", script], cwd=checkout, env=served, capture_output=True, text=True, timeout=240)
-    assert run.returncode == 0, f"{page.name} stopped with {run.returncode}:\n{run.stdout}\n{run.stderr}"
+    # In a session of its own: whatever a block leaves running goes with it.
+    run = subprocess.Popen(
+        ["bash", "-c", script],
+        cwd=checkout,
+        env=served,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = run.communicate(timeout=240)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(run.pid, signal.SIGKILL)
+    assert run.returncode == 0, f"{page.name} stopped with {run.returncode}:\n{stdout}\n{stderr}"
