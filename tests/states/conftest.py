@@ -3,6 +3,8 @@ Step Functions client for TestState on the session's engine."""
 
 from __future__ import annotations
 
+import os
+
 import boto3
 import pytest
 from botocore.config import Config
@@ -36,12 +38,12 @@ def sfn(backend: str, request: pytest.FixtureRequest):
     resource, so nothing is deployed."""
     config = Config(inject_host_prefix=False, retries={"total_max_attempts": 1})
     if backend == "aws":
-        client = boto3.client("stepfunctions", config=Config(retries={"total_max_attempts": 3}))
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         try:
-            boto3.client("sts").get_caller_identity()
+            boto3.client("sts", region_name=region).get_caller_identity()
         except Exception as problem:  # noqa: BLE001 - any failure means no usable credentials
             pytest.skip(f"TestState on AWS needs usable AWS credentials ({type(problem).__name__})")
-        return client
+        return boto3.client("stepfunctions", region_name=region, config=Config(retries={"total_max_attempts": 3}))
     if backend == "localstack":
         pytest.skip("the state layer runs on the embedded engine, MiniStack and AWS")
     engine = request.getfixturevalue("ministack_engine" if backend == "ministack" else "emulator")
