@@ -108,32 +108,49 @@ def retry_cases(
     rows = []
     for name in errors:
         short = name.rsplit(".", 1)[-1]
-        for taken in range(attempts):
-            rows.append(
-                Case(
-                    f"{state}-{short}-retry-{taken + 1}",
-                    state,
-                    input={} if input is None else input,
-                    variables=variables,
-                    mock=error(name),
-                    retried=taken,
-                    status="RETRIABLE",
-                    error=name,
-                    details={"retryIndex": retrier},
-                )
+        given = {"input": {} if input is None else input, "variables": variables, "mock": error(name), "error": name}
+        rows += [
+            Case(
+                f"{state}-{short}-retry-{taken + 1}",
+                state,
+                **given,
+                retried=taken,
+                status="RETRIABLE",
+                details={"retryIndex": retrier},
             )
+            for taken in range(attempts)
+        ]
         rows.append(
             Case(
                 f"{state}-{short}-after-{attempts}-retries",
                 state,
-                input={} if input is None else input,
-                variables=variables,
-                mock=error(name),
+                **given,
                 retried=attempts,
                 status="CAUGHT_ERROR" if then else "FAILED",
                 next=then,
-                error=name,
                 output=(caught(name) if caught_output is UNSET else caught_output) if then else UNSET,
             )
         )
     return rows
+
+
+def caught_cases(
+    state: str, label: str, catches: dict[str, str], variables: dict[str, Any] | None = None
+) -> list[Case]:
+    """Errors no retrier retries (a permanent one, or one no retrier lists): caught at the first
+    attempt by the Catch whose next state `catches` names, with the error output.
+    `label` names each row, "{}" standing for the error's short name."""
+    return [
+        Case(
+            label.format(name.rsplit(".", 1)[-1]),
+            state,
+            variables=variables,
+            mock=error(name),
+            retried=0,
+            status="CAUGHT_ERROR",
+            next=then,
+            error=name,
+            output=caught(name),
+        )
+        for name, then in catches.items()
+    ]

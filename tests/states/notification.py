@@ -4,7 +4,7 @@ Terraform renders it for tests/test.tfvars.json: SMS and email retried twice
 
 from __future__ import annotations
 
-from tests.states.cases import ANY_TEXT, Case, Satisfies, caught, error, result, retry_cases
+from tests.states.cases import ANY_TEXT, Case, Satisfies, caught, caught_cases, error, result, retry_cases
 
 TABLE = "sfn-refactor-test-notification-status"
 EVENTS_TOPIC = "arn:aws:sns:us-east-1:123456789012:sfn-refactor-notification-events"
@@ -197,19 +197,14 @@ DELIVERY = [
         request={"PhoneNumber": PHONE, "Message": "Hello"},
         output=SENT,
     ),
-    *(
-        Case(
-            f"sms-{name.rsplit('.', 1)[-1]}-not-retried",
-            "SendSms",
-            variables=CHANNELS,
-            mock=error(name),
-            retried=0,
-            status="CAUGHT_ERROR",
-            next="MarkSmsFailed",
-            error=name,
-            output=caught(name),
-        )
-        for name in ["SNS.InvalidParameterException", "SNS.OptedOutException", "SNS.AuthorizationErrorException"]
+    *caught_cases(
+        "SendSms",
+        "sms-{}-not-retried",
+        dict.fromkeys(
+            ["SNS.InvalidParameterException", "SNS.OptedOutException", "SNS.AuthorizationErrorException"],
+            "MarkSmsFailed",
+        ),
+        CHANNELS,
     ),
     *retry_cases(
         "SendSms", ["SNS.ThrottledException", "States.Timeout"], 2, "MarkSmsFailed", retrier=1, variables=CHANNELS
@@ -240,19 +235,13 @@ DELIVERY = [
         },
         output=SENT,
     ),
-    *(
-        Case(
-            f"email-{name.rsplit('.', 1)[-1]}-not-retried",
-            "SendEmail",
-            variables=CHANNELS,
-            mock=error(name),
-            retried=0,
-            status="CAUGHT_ERROR",
-            next="MarkEmailFailed",
-            error=name,
-            output=caught(name),
-        )
-        for name in ["SesV2.MessageRejectedException", "SesV2.MailFromDomainNotVerifiedException"]
+    *caught_cases(
+        "SendEmail",
+        "email-{}-not-retried",
+        dict.fromkeys(
+            ["SesV2.MessageRejectedException", "SesV2.MailFromDomainNotVerifiedException"], "MarkEmailFailed"
+        ),
+        CHANNELS,
     ),
     *retry_cases("SendEmail", ["SesV2.TooManyRequestsException"], 2, "MarkEmailFailed", retrier=1, variables=CHANNELS),
     Case(

@@ -4,7 +4,7 @@ payment's transient errors twice (payment_max_attempts), approval from 100000 ce
 
 from __future__ import annotations
 
-from tests.states.cases import ANY_TEXT, Case, caught, error, result, retry_cases
+from tests.states.cases import ANY_TEXT, Case, caught, caught_cases, error, result, retry_cases
 
 FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:sfn-refactor-{}"
 TABLE = "sfn-refactor-test-orders"
@@ -268,23 +268,16 @@ APPROVAL = [
         },
         assigned={"approval": {"required": True, "decision": {"approved_by": "op-1"}}},
     ),
-    *(
-        Case(
-            f"approval-{name.rsplit('.', 1)[-1]}",
-            "RequestApproval",
-            variables={"order": LARGE},
-            mock=error(name),
-            status="CAUGHT_ERROR",
-            next=then,
-            error=name,
-            output=caught(name),
-        )
-        for name, then in [
-            ("ApprovalRejected", "ApprovalWasRejected"),
-            ("States.Timeout", "ApprovalExpired"),
-            ("States.HeartbeatTimeout", "ApprovalExpired"),
-            ("SQS.QueueDoesNotExistException", "FailedBeforeCharge"),
-        ]
+    *caught_cases(
+        "RequestApproval",
+        "approval-{}",
+        {
+            "ApprovalRejected": "ApprovalWasRejected",
+            "States.Timeout": "ApprovalExpired",
+            "States.HeartbeatTimeout": "ApprovalExpired",
+            "SQS.QueueDoesNotExistException": "FailedBeforeCharge",
+        },
+        {"order": LARGE},
     ),
 ]
 
