@@ -19,6 +19,7 @@ TEST_VARIABLES = ROOT / "tests" / "test.tfvars.json"
 STATES_GROUP = "states"
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.nodeid.startswith("tests/states/"):
