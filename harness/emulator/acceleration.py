@@ -11,8 +11,7 @@ repeated for every execution or every service call, not in the workflow:
   iterations of a Map at once; the program's only lazily set attribute, each
   component's random heap key (the key of its retry counters in an execution's
   heap), is set before the program is first run. Each execution used to get a
-  copy, unpickled from a snapshot: 8% of the emulator's time at 10 in flight
-  (issue 11);
+  copy, unpickled from a snapshot: 8% of the emulator's time at 10 in flight;
 - every Task's service call built a new boto3 client (model loading, an SSL
   context); clients are now built once per service and region and reused, which
   boto3 supports across threads;
@@ -25,7 +24,7 @@ repeated for every execution or every service call, not in the workflow:
   and a new connection (the server closes each one); the reused clients now hand
   the request straight to the same WSGI application, fault injection included;
 - every Task call was signed with SigV4 (canonical request, payload hash, HMACs),
-  4% of the emulator's time under load (issue 11), for a server that reads only
+  4% of the emulator's time under load, for a server that reads only
   the credential scope (moto routes the request by its service and takes region
   and account from it) and never checks a signature: calls handed straight to
   the application carry that scope, and no signature;

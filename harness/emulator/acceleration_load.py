@@ -1,4 +1,4 @@
-"""Speed-ups for the embedded emulator under load that change no behaviour (issue 11).
+"""Speed-ups for the embedded emulator under load that change no behaviour.
 
 The first speed-ups (harness/emulator/acceleration.py) removed work repeated for every
 execution. Under load, 10 executions in flight on `make up`, py-spy (`record

@@ -184,7 +184,7 @@ class _QuietRequestHandler(MotoRequestHandler):
 
 class _ServerOnReusedThreads(ThreadedWSGIServer):
     """Serves each connection on a reused worker (harness/emulator/thread_reuse.py), as
-    the interpreter's threads are, instead of a thread started for it (issue 11)."""
+    the interpreter's threads are, instead of a thread started for it."""
 
     def process_request(self, request, client_address) -> None:
         thread_reuse.ReusedThread(target=self.process_request_thread, args=(request, client_address)).start()

@@ -1,5 +1,5 @@
 """Threads for moto's Step Functions interpreter that are reused instead of started anew
-(issue 11; installed by acceleration_load.reuse_interpreter_threads).
+(installed by acceleration_load.reuse_interpreter_threads).
 
 The interpreter starts a thread for every execution, for the program inside it, for
 every Task or Parallel state (to enforce TimeoutSeconds), for every Parallel branch and

@@ -290,7 +290,7 @@ GAPS: tuple[Gap, ...] = (
         "api-gateway-step-functions-integration",
         "a REST API method with an AWS integration to `states:action/StartExecution` answers 504 instead of "
         "calling Step Functions, so nothing is started through the API",
-        "ministack 1.5.33 + the ingress of issue 15: a signed, valid POST to `<api_url>/notifications` answers "
+        "ministack 1.5.33 with the stack's API: a signed, valid POST to `<api_url>/notifications` answers "
         '504 `{"message": "Internal server error"}` and starts no execution',
         (
             "tests/commands/test_commands.py::test_make_up_serves_the_stack_for_aws_cli_users",
