@@ -7,6 +7,8 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 README = (ROOT / "README.md").read_text()
 CONFIGURATION = (ROOT / "docs" / "configuration.md").read_text()
@@ -27,6 +29,14 @@ def test_every_output_is_documented(deployment):
     assert "notification_state_machine_arn" in outputs
     missing = [name for name in outputs if f"`{name}`" not in CONTRACT]
     assert not missing, f"outputs.tf has outputs docs/contract.md does not mention: {missing}"
+
+
+def test_the_resource_count_the_docs_quote_is_what_terraform_applies(deployment):
+    if "Apply complete!" not in deployment.apply_summary:
+        pytest.skip("this run applied nothing: the stack was served already (--stack)")
+    added = re.search(r"Resources: (\d+) added", deployment.apply_summary).group(1)
+    quoted = re.findall(r"\(\d+ → (\d+)\)", (ROOT / "docs" / "ingress.md").read_text())
+    assert quoted == [added], f"docs/ingress.md quotes {quoted}; terraform apply: {deployment.apply_summary}"
 
 
 def test_the_readme_fits_on_a_few_screens():
