@@ -14,6 +14,7 @@ LocalStack's virtualenv (.tools/localstack; harness/engines/localstack_host.py s
 - `state_machine_readback`, `function_kms_key_readback` (corrections.py): DescribeStateMachine and
   GetFunction return what they were created with, so `terraform plan` after `apply` is empty.
 - `state_entered_time` (corrections.py): `$$.State.EnteredTime` written as AWS writes it.
+- `late_task_tokens` (corrections.py): a token answered after its Task ended is `TaskTimedOut`.
 
 SFN_REFACTOR_CORRECTIONS chooses them: `all` (default), `none`, or a comma-separated list of names;
 tests/localstack/ starts LocalStack with each on and off. Each correction checks the LocalStack
@@ -36,6 +37,7 @@ NAMES = (
     "state_machine_readback",
     "function_kms_key_readback",
     "state_entered_time",
+    "late_task_tokens",
 )
 
 

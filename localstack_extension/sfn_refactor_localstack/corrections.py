@@ -205,6 +205,62 @@ def state_entered_time() -> None:
     state.StateData = state_data_as_aws_writes_it
 
 
+# late_task_tokens ---------------------------------------------------------------------------
+# On AWS a task token is closed when its Task ends (answered, or past TimeoutSeconds), and answering it
+# then (SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat) fails with TaskTimedOut; docs/orders.md tells
+# operators so. LocalStack accepts a heartbeat past TimeoutSeconds while the execution runs on (its wait
+# with heartbeats only ends at the next missed heartbeat), and once the execution has ended answers
+# InvalidToken: a reviewer racing the approval's timeout would meet one or the other by timing.
+_token_deadlines: dict[str, float] = {}  # every token a Task waits on, and when its TimeoutSeconds ends
+_ended_tokens: set[str] = set()
+
+
+def late_task_tokens() -> None:
+    import time
+
+    from localstack.aws.api.stepfunctions import ExecutionStatus, TaskTimedOut
+    from localstack.services.stepfunctions import provider as sfn_provider
+    from localstack.services.stepfunctions.asl.component.state.state_execution.state_task.service import (
+        state_task_service_callback as callback,
+    )
+
+    service = callback.StateTaskServiceCallback
+    wait = require(service, "_eval_wait_for_task_token")
+
+    def wait_remembering_the_token(self, env, timeout_seconds, callback_endpoint, heartbeat_endpoint):
+        token = callback_endpoint.callback_id
+        _token_deadlines[token] = time.monotonic() + (timeout_seconds or float("inf"))
+        try:
+            return wait(self, env, timeout_seconds, callback_endpoint, heartbeat_endpoint)
+        finally:
+            _ended_tokens.add(token)
+
+    def closed(provider, context, token: str) -> bool:
+        if token not in _token_deadlines:
+            return False  # not a token a Task issued: answered as LocalStack answers it
+        if token in _ended_tokens or time.monotonic() > _token_deadlines[token]:
+            return True
+        running = provider._get_executions(context, ExecutionStatus.RUNNING)
+        return not any(
+            execution.exec_worker and execution.exec_worker.env.callback_pool_manager.get(token)
+            for execution in running
+        )
+
+    def answering(send):
+        @functools.wraps(send)
+        def send_unless_closed(self, context, task_token, *args, **kwargs):
+            if closed(self, context, task_token):
+                raise TaskTimedOut("Task Timed Out: 'Provided task does not exist anymore'")
+            return send(self, context, task_token, *args, **kwargs)
+
+        return send_unless_closed
+
+    service._eval_wait_for_task_token = wait_remembering_the_token
+    provider = sfn_provider.StepFunctionsProvider
+    for name in ("send_task_success", "send_task_failure", "send_task_heartbeat"):
+        setattr(provider, name, answering(require(provider, name)))
+
+
 def inspect_source(function) -> str:
     import inspect
 
@@ -222,4 +278,5 @@ CORRECTIONS: dict[str, Callable[[], None]] = {
     "state_machine_readback": state_machine_readback,
     "function_kms_key_readback": function_kms_key_readback,
     "state_entered_time": state_entered_time,
+    "late_task_tokens": late_task_tokens,
 }

@@ -248,6 +248,49 @@ def test_the_context_object_s_timestamps_are_written_as_aws_writes_them(account:
     assert output["entered"] >= output["started"]
 
 
+# late_task_tokens -----------------------------------------------------------------------------------
+def test_answering_a_token_after_its_task_timed_out_is_task_timed_out(account: Account):
+    sqs, sfn = account.client("sqs"), account.client("stepfunctions")
+    queue = sqs.create_queue(QueueName=f"q-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    wait = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "TimeoutSeconds": 1,
+        "Parameters": {"QueueUrl": queue, "MessageBody": {"token.$": "$$.Task.Token"}},
+        "End": True,
+    }
+    machine = sfn.create_state_machine(
+        name=f"sm-{uuid.uuid4().hex[:8]}",
+        definition=json.dumps({"StartAt": "Wait", "States": {"Wait": wait}}),
+        roleArn=account.role("states.amazonaws.com"),
+    )["stateMachineArn"]
+
+    arn = sfn.start_execution(stateMachineArn=machine, input="{}")["executionArn"]
+    described = poll(lambda: (d := sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d, timeout=60)
+    [message] = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=1)["Messages"]
+    token = json.loads(message["Body"])["token"]
+
+    assert described["status"] == "FAILED" and described.get("error") == "States.Timeout", described
+    answers = {
+        "success": lambda: sfn.send_task_success(taskToken=token, output="{}"),
+        "failure": lambda: sfn.send_task_failure(taskToken=token, error="Rejected"),
+        "heartbeat": lambda: sfn.send_task_heartbeat(taskToken=token),
+    }
+    # the gap: InvalidToken, and a SendTaskFailure that answers 200
+    plain = {"success": "InvalidToken", "failure": None, "heartbeat": "InvalidToken"}
+    for name, answer in answers.items():
+        expected = "TaskTimedOut" if account.extended else plain[name]
+        if expected is None:
+            answer()
+            continue
+        with pytest.raises(sfn.exceptions.ClientError) as refused:
+            answer()
+        assert refused.value.response["Error"]["Code"] == expected, name
+    with pytest.raises(sfn.exceptions.ClientError) as unknown:  # a token no Task issued: unchanged
+        sfn.send_task_success(taskToken="never-issued", output="{}")
+    assert unknown.value.response["Error"]["Code"] == "InvalidToken"
+
+
 # function_kms_key_readback -------------------------------------------------------------------------
 def test_get_function_reports_its_kms_key(account: Account):
     if not account.extended:
