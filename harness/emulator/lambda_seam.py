@@ -40,7 +40,6 @@ import hashlib
 import io
 import json
 import os
-import select
 import shutil
 import subprocess
 import sys
@@ -54,6 +53,8 @@ from pathlib import Path
 from typing import Any
 
 from moto.awslambda.models import LambdaFunction
+
+from harness.emulator.lambda_runner import Messages
 
 RUNNER = Path(__file__).resolve().parent / "lambda_runner.py"
 INIT_TIMEOUT_SECONDS = 10  # Lambda's init phase limit
@@ -231,24 +232,8 @@ class Worker:
             )
         finally:
             os.close(write_fd)
-        self._results = os.fdopen(read_fd, "rb")
-        self._buffer = b""
-        self.ready: dict | None = self._receive(INIT_TIMEOUT_SECONDS)
-
-    def _receive(self, timeout: float) -> dict | None:
-        """The runner's next message, or None if none came in time (or it died)."""
-        deadline = time.monotonic() + timeout
-        fd = self._results.fileno()
-        while b"\n" not in self._buffer:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
-                return None
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                return None
-            self._buffer += chunk
-        line, _, self._buffer = self._buffer.partition(b"\n")
-        return json.loads(line)
+        self._results = Messages(read_fd)
+        self.ready: dict | None = self._results.next(INIT_TIMEOUT_SECONDS)
 
     def take_logs(self) -> str:
         text = self.log_path.read_bytes().decode("utf-8", "replace")
@@ -263,7 +248,7 @@ class Worker:
             self.process.stdin.flush()
         except (BrokenPipeError, OSError):
             return None
-        return self._receive(self.spec.timeout)
+        return self._results.next(self.spec.timeout)
 
     def alive(self) -> bool:
         return self.process.poll() is None

@@ -4,8 +4,9 @@ APIs, where its deliveries are read (observe.Inspection), and a clean stop.
 
   embedded    moto in this process, with the project's corrections and fault injector
   ministack   the pinned MiniStack, started with the project's extensions (harness/engines/ministack.py)
-  localstack  a LocalStack answering at LOCALSTACK_HOST, or one started in Docker when a
-              Docker engine runs and LOCALSTACK_AUTH_TOKEN is set (harness/engines/localstack.py)
+  localstack  a LocalStack answering at LOCALSTACK_HOST; else one started in Docker when a
+              Docker engine runs and LOCALSTACK_AUTH_TOKEN is set (harness/engines/localstack.py);
+              else the pinned LocalStack started on the host (harness/engines/localstack_host.py)
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from harness.engines import localstack, ministack
+from harness.engines import localstack, localstack_host, ministack
 from harness.observe.observer import LOCALSTACK_INSPECTION, MINISTACK_INSPECTION, Inspection
 
 ENGINES = ("embedded", "ministack", "localstack")
@@ -47,13 +48,18 @@ def why_unavailable(name: str) -> str | None:
     if name == "ministack":
         return ministack.why_unavailable()
     if name == "localstack":
-        answering = localstack.why_unusable()
-        if answering is None:
-            return None
-        if localstack.health() is None and localstack.why_no_container() is None:
-            return None
-        return answering
+        if localstack.health() is not None:
+            return localstack.why_unusable()
+        return why_no_localstack(localstack.endpoint_url())
     raise ValueError(f"unknown engine {name!r}: one of {', '.join(ENGINES)}")
+
+
+def why_no_localstack(url: str) -> str | None:
+    """None when a LocalStack can be started here (in Docker, or on the host), else why not."""
+    no_container, no_host = localstack.why_no_container(), localstack_host.why_unavailable()
+    if no_container is None or no_host is None:
+        return None
+    return f"no LocalStack answers at {url}, and none can be started here: {no_host}; or in Docker: {no_container}"
 
 
 @contextlib.contextmanager
@@ -98,16 +104,20 @@ def running(name: str, host: str = "127.0.0.1", port: int | None = None) -> Iter
                 detail=f"LocalStack {report.get('edition', '?')} {report.get('version', '?')} at {url}",
             )
             return
-        cannot_start = localstack.why_no_container()
-        if cannot_start:
-            raise EngineUnavailable(f"no LocalStack answers at {url}, and none can be started here: {cannot_start}")
-        with localstack.Container(port or 4566) as container:
-            yield Engine(
-                name,
-                container.endpoint_url,
-                LOCALSTACK_INSPECTION,
-                detail=f"{container.image} in Docker on {container.endpoint_url}",
-            )
+        problem = why_no_localstack(url)
+        if problem:
+            raise EngineUnavailable(problem)
+        if localstack.why_no_container() is None:
+            with localstack.Container(port or 4566) as container:
+                yield Engine(
+                    name,
+                    container.endpoint_url,
+                    LOCALSTACK_INSPECTION,
+                    detail=f"{container.image} in Docker on {container.endpoint_url}",
+                )
+            return
+        with localstack_host.HostLocalStack(port, host) as server:
+            yield Engine(name, server.endpoint_url, LOCALSTACK_INSPECTION, detail=server.detail)
         return
     raise ValueError(f"unknown engine {name!r}: one of {', '.join(ENGINES)}")
 

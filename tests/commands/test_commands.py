@@ -31,15 +31,18 @@ for inherited in ("MOTO_PORT", "HARNESS_EMULATOR_RUNNING"):  # this process's em
 
 @pytest.fixture
 def up_engine(backend: str) -> str:
-    """`make up EMULATOR=...` for this run's engine (a LocalStack or AWS run has a stack of its own already)."""
-    if backend not in ("embedded", "ministack"):
-        pytest.skip(f"make up is checked on the embedded and ministack backends, not {backend}")
+    """`make up EMULATOR=...` for this run's engine (an AWS run has a stack of its own already). On
+    LocalStack it is pointed at a port where none answers, so it starts one of its own on the host:
+    the session's LocalStack holds the session's stack, under the same names."""
+    if backend not in ("embedded", "ministack", "localstack"):
+        pytest.skip(f"make up is checked on the embedded, ministack and localstack backends, not {backend}")
     return backend
 
 
 def test_make_up_serves_the_stack_for_aws_cli_users(tmp_path, up_engine):
     # GIVEN `make up EMULATOR=<this run's engine>` (harness.serve) running on a free port
     port, outputs_file = free_port(), tmp_path / "outputs.json"
+    env = {**ENV, "LOCALSTACK_HOST": f"127.0.0.1:{port}"} if up_engine == "localstack" else ENV
     server = subprocess.Popen(
         [
             sys.executable,
@@ -53,7 +56,7 @@ def test_make_up_serves_the_stack_for_aws_cli_users(tmp_path, up_engine):
             str(outputs_file),
         ],
         cwd=tmp_path,
-        env=ENV,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -82,6 +85,21 @@ def test_make_up_serves_the_stack_for_aws_cli_users(tmp_path, up_engine):
         )["executionArn"]
         status = poll(lambda: (s := sfn.describe_execution(executionArn=arn)["status"]) != "RUNNING" and s, timeout=60)
         assert status == "SUCCEEDED"
+        # AND an order from the README runs its functions to CONFIRMED (`make up` loaded the catalogue)
+        order = {
+            "order_id": f"o-{port}",
+            "customer": {"customer_id": "c-42", "email": "ada@example.com"},
+            "items": [{"sku": "SKU-MUG", "quantity": 2}],
+            "amount_cents": 2400,
+            "currency": "USD",
+            "payment_token": "tok_success",
+        }
+        arn = sfn.start_execution(
+            stateMachineArn=outputs["order_state_machine_arn"], name=order["order_id"], input=json.dumps(order)
+        )["executionArn"]
+        poll(lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING", timeout=120)
+        described = sfn.describe_execution(executionArn=arn)
+        assert json.loads(described.get("output") or "{}").get("status") == "CONFIRMED", described
 
         # AND the README's curl, starting from the API, answers 202 and the SMS arrives
         body = {

@@ -21,7 +21,7 @@ import pytest
 import requests
 
 from harness.deploy.stack import StackOutputs
-from harness.engines import ministack, ministack_extensions
+from harness.engines import localstack, ministack, ministack_extensions
 from harness.observe.observer import MINISTACK_INSPECTION, Observer
 
 HANDLER = """
@@ -385,7 +385,7 @@ def test_stopping_ministack_stops_its_lambda_workers():
 
     # THEN nothing of its group is left, and its port is free again
     assert processes_in_group(pgid) == [] and not ministack.group_alive(pgid)
-    assert ministack.localstack.health(server.endpoint_url, timeout=1) is None
+    assert localstack.health(server.endpoint_url, timeout=1) is None
 
 
 # The extension itself ---------------------------------------------------------------------

@@ -37,10 +37,22 @@ def test_gap_names_are_unique_per_engine():
     assert len(names) == len(set(names))
 
 
+def closers(engine: str) -> set[str]:
+    """The corrections the CLOSED entries of `engine` name (before the colon of `closed_by`)."""
+    return {
+        name
+        for closed in gaps.CLOSED
+        if closed.engine == engine
+        for name in re.findall(r"`(\w+)`", closed.closed_by.split(":")[0])
+    }
+
+
 def test_a_closed_gap_names_the_correction_that_closes_it():
-    corrections = {correction.__name__ for correction in ministack_extensions.CORRECTIONS}
-    closers = {re.search(r"`(\w+)`", closed.closed_by).group(1) for closed in gaps.CLOSED}
-    assert closers == corrections
+    assert closers("ministack") == {correction.__name__ for correction in ministack_extensions.CORRECTIONS}
+    # The LocalStack extension imports LocalStack, which is not in this virtualenv: its names are read.
+    extension = (ROOT / "localstack_extension" / "sfn_refactor_localstack" / "__init__.py").read_text()
+    names = re.search(r"^NAMES = \((.*?)\)", extension, re.MULTILINE | re.DOTALL).group(1)
+    assert closers("localstack") == set(re.findall(r'"(\w+)"', names))
 
 
 def test_a_test_meets_a_gap_on_its_engine_only():
