@@ -46,6 +46,7 @@ WORKFLOW_OF = [  # (pattern of a path relative to the root, workflow)
     (re.compile(r"^lambdas/orders/"), "order"),
 ]
 SERVE_TIMEOUT_SECONDS = 600
+ARMED_CHECK_MS = 300
 
 
 def is_watched(path: Path, root: Path = ROOT) -> bool:
@@ -188,24 +189,31 @@ def main(argv: list[str] | None = None) -> int:
             server = start_serving(args)
             served = wait_until_served(server, args.outputs)
         mode = "hot reload on: a saved handler runs as is" if served.hot_reload else "hot reload off"
-        print(
-            f"make watch: {served.engine} stack at {served.endpoint_url} ({mode}); watching "
-            f"{', '.join(f'{name}/' for name in WATCHED)} and the root *.tf; Ctrl-C stops",
-            flush=True,
-        )
         directories = [ROOT] + [
             path
             for name in WATCHED
             for path in [ROOT / name, *(ROOT / name).rglob("*")]
             if path.is_dir() and "__pycache__" not in path.parts
         ]
+        armed = False
         for changes in watchfiles.watch(
             *directories,
-            watch_filter=lambda _, path: is_watched(Path(path)),
+            watch_filter=lambda _, path: is_watched(Path(path), ROOT),
             recursive=False,  # root *.tf only, not build/ or .venv/
             stop_event=stop,
             debounce=400,
+            rust_timeout=ARMED_CHECK_MS,
+            yield_on_timeout=True,  # its first yield says the OS watches are in place
         ):
+            if not armed:  # only now is a save seen: saying "watching" earlier would lose the first one
+                armed = True
+                print(
+                    f"make watch: {served.engine} stack at {served.endpoint_url} ({mode}); watching "
+                    f"{', '.join(f'{name}/' for name in WATCHED)} and the root *.tf; Ctrl-C stops",
+                    flush=True,
+                )
+            if not changes:
+                continue
             saved_at = time.perf_counter()
             changed = sorted({str(Path(path).relative_to(ROOT)) for _, path in changes})
             print(on_save(changed, served, args.outputs, saved_at), flush=True)

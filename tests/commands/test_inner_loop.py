@@ -19,9 +19,13 @@ from harness.bench.inner_loop import Watching, copy_tree, state_comment
 from harness.observe.waiting import poll
 from tests.commands.test_commands import ENV
 
+WAIT = 600  # seconds for a line of the watch, on a loaded machine
+
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.backends("embedded", reason="the loop's hot reload and faults are the embedded engine's"),
+    pytest.mark.xdist_group("inner-loop"),  # one watch, one served stack, for the whole module
+    pytest.mark.timeout(WAIT + 300),  # past the waits below, so a timeout shows what the watch printed
 ]
 
 
@@ -32,7 +36,7 @@ def watch(tmp_path_factory):
     running = Watching(tree, "embedded")
     running.tree, running.outputs = tree, tree / "build" / "outputs.json"
     try:
-        running.line(r"^make watch: embedded stack at .* \(hot reload on", timeout=600)
+        running.line(r"^make watch: embedded stack at .* \(hot reload on", timeout=WAIT)
         yield running
     finally:
         running.stop()
@@ -70,7 +74,7 @@ def test_a_saved_definition_is_applied_and_its_tests_give_their_verdict(watch):
     definition = watch.tree / "definitions" / "notification.asl.json"
     definition.write_text(state_comment(definition.read_text(), 7))
 
-    line = watch.line(r"^definitions/notification\.asl\.json: ")
+    line = watch.line(r"^definitions/notification\.asl\.json: ", timeout=WAIT)
     assert re.search(r": apply [\d.]+ s \(1 changed\) \| tests [1-9]\d* passed, 0 failed", line), line
     assert "tests/e2e/test_notification.py" in line
     deployed = client(json.loads(watch.outputs.read_text()), "stepfunctions").describe_state_machine(
@@ -103,11 +107,11 @@ def test_a_saved_handler_is_what_the_next_execution_runs(watch):
         assert (ended["status"], ended.get("error")) == ("FAILED", "InvalidOrder")
         assert "refused by the edited handler" in ended["cause"]
         # The watch reran the order tests without an apply, and they saw the edit
-        line = watch.line(r"^lambdas/orders/validate_order\.py: ")
+        line = watch.line(r"^lambdas/orders/validate_order\.py: ", timeout=WAIT)
         assert re.search(r": no apply \(hot reload\) \| tests \d+ passed, [1-9]\d* failed", line), line
     finally:
         handler.write_text(shipped)
-    line = watch.line(r"^lambdas/orders/validate_order\.py: ")
+    line = watch.line(r"^lambdas/orders/validate_order\.py: ", timeout=WAIT)
     assert re.search(r"tests [1-9]\d* passed, 0 failed(, \d+ skipped)? \(tests/e2e/test_order\.py\)", line), line
 
 

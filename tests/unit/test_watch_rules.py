@@ -1,11 +1,15 @@
-"""Which saves `make watch` reacts to, whether they need an apply, and which tests they rerun."""
+"""Which saves `make watch` reacts to, whether they need an apply, which tests they rerun, and
+when it starts seeing them."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 
+from harness import watch
+from harness.deploy.stack import ServedStack
 from harness.deploy.terraform import ROOT
 from harness.watch import E2E, covering_tests, is_watched, needs_apply
 
@@ -54,3 +58,31 @@ def test_a_save_reruns_the_tests_of_its_workflow(changed, tests):
 def test_every_workflow_file_maps_to_its_tests():
     for path in sorted((ROOT / "definitions").glob("*.asl.json")):
         assert covering_tests([str(Path("definitions") / path.name)]) != [E2E], path.name
+
+
+def test_a_save_made_as_the_watch_says_it_is_watching_is_seen(tmp_path, monkeypatch):
+    """The "watching" line is printed once the OS's watches are in place, not before: a save made
+    the moment it appears is the first change the watch reports."""
+    for name in watch.WATCHED:
+        (tmp_path / name).mkdir()
+    served = ServedStack("embedded", "http://127.0.0.1:1", str(tmp_path), None, {}, "", hot_reload=True)
+    monkeypatch.setattr(watch, "ROOT", tmp_path)
+    monkeypatch.setattr(watch, "serving", lambda outputs: served)
+    monkeypatch.setattr(ServedStack, "read", staticmethod(lambda outputs: served))
+    reported: list[list[str]] = []
+
+    def on_save(changed, *_):
+        reported.append(changed)
+        raise KeyboardInterrupt  # the first report ends the watch, as Ctrl-C would
+
+    def say(text, **_):
+        if "watching" in text:
+            (tmp_path / "definitions" / "at-once.asl.json").write_text("{}")
+            # A bound: should the save above be lost, this later one ends the watch.
+            threading.Timer(5, (tmp_path / "definitions" / "later.asl.json").write_text, ["{}"]).start()
+
+    monkeypatch.setattr(watch, "on_save", on_save)
+    monkeypatch.setattr(watch, "print", say, raising=False)
+
+    assert watch.main(["--outputs", str(tmp_path / "outputs.json")]) == 0
+    assert reported == [["definitions/at-once.asl.json"]]
