@@ -16,7 +16,6 @@ import boto3
 import pytest
 
 from harness.deploy.stack import Deployment, StackOutputs
-from harness.emulator.embedded import EmbeddedEmulator
 from harness.emulator.faults import RemoteFaultInjector
 from harness.engines import gaps
 from harness.observe.observer import Observer
@@ -90,6 +89,8 @@ def emulator(request: pytest.FixtureRequest, backend: str):
     if request.config.served_stack is not None:
         pytest.skip("--stack: the emulator serving the stack runs in make up's process; its internals are not here")
     backends.require_embedded(backend, "emulator")
+    from harness.emulator.embedded import EmbeddedEmulator  # moto takes seconds to import: only where it runs
+
     with EmbeddedEmulator() as running:
         yield running
 

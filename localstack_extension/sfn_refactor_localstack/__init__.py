@@ -11,6 +11,8 @@ LocalStack's virtualenv (.tools/localstack; harness/engines/localstack_host.py s
   moto store LocalStack already carries; emails it sends are listed at /_aws/ses with SES v1's.
 - `dynamodb_local` (corrections.py): DynamoDB Local from a jar on disk and the machine's Java,
   instead of downloads at first use.
+- `jsonata_evaluator` (corrections.py): JSONata evaluated by jsonata-python, a port of the Java
+  library LocalStack runs, instead of Java 21 and Maven jars downloaded at first use.
 - `state_machine_readback`, `function_kms_key_readback` (corrections.py): DescribeStateMachine and
   GetFunction return what they were created with, so `terraform plan` after `apply` is empty.
 - `state_entered_time` (corrections.py): `$$.State.EnteredTime` written as AWS writes it.
@@ -34,6 +36,7 @@ NAMES = (
     "lambda_process_executor",
     "sesv2",
     "dynamodb_local",
+    "jsonata_evaluator",
     "state_machine_readback",
     "function_kms_key_readback",
     "state_entered_time",

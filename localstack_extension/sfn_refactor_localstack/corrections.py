@@ -71,6 +71,34 @@ def dynamodb_local() -> None:
     server.DynamodbServer._create_shell_command = without_agent
 
 
+# jsonata_evaluator ---------------------------------------------------------------------
+# LocalStack evaluates JSONata with the Java library com.dashjoin:jsonata through JPype, and installs
+# Java 21 and the library's jars from Maven at first use, which a machine without those downloads never
+# gets: every JSONata state then fails with "Installation of java 21 failed". Instead: jsonata-python,
+# a port of that same Java library (requirements-localstack.txt), behind LocalStack's own evaluator
+# hook; LocalStack still composes each expression with its variables, as it does for the JVM.
+def jsonata_evaluator() -> None:
+    import json
+
+    import jsonata
+    from localstack.services.stepfunctions.asl.jsonata import jsonata as localstack_jsonata
+
+    require(localstack_jsonata, "eval_jsonata_expression")
+    if not hasattr(localstack_jsonata, "_eval_jsonata"):
+        raise ExtensionMismatch("localstack...asl.jsonata.jsonata._eval_jsonata is gone")
+    failure = localstack_jsonata.JSONataException
+
+    def evaluate(expression: str):
+        try:
+            result = jsonata.Jsonata(expression).evaluate(None)
+            # As the JVM bridge returns it: the value's JSON, read back (None for undefined).
+            return None if result is None else json.loads(json.dumps(result))
+        except Exception as error:  # the JVM bridge turns every failure into this one, as here
+            raise failure("UNKNOWN", str(error)) from None
+
+    localstack_jsonata._eval_jsonata = evaluate
+
+
 # state_machine_readback ---------------------------------------------------------------
 # AWS's DescribeStateMachine returns the tracingConfiguration ({"enabled": false} when none was
 # given) and the encryptionConfiguration a machine was created or updated with; LocalStack keeps the
@@ -275,6 +303,7 @@ CORRECTIONS: dict[str, Callable[[], None]] = {
     "lambda_process_executor": selected_as_plugin,
     "sesv2": selected_as_plugin,
     "dynamodb_local": dynamodb_local,
+    "jsonata_evaluator": jsonata_evaluator,
     "state_machine_readback": state_machine_readback,
     "function_kms_key_readback": function_kms_key_readback,
     "state_entered_time": state_entered_time,

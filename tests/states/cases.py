@@ -60,6 +60,17 @@ class Case:
         return arguments
 
 
+def context_object(execution: str, start: str, entered: str) -> dict[str, Any]:
+    """A whole context object, as an execution has it: an engine may read any of its fields
+    (LocalStack's TestState reads State.RetryCount and StateMachine whatever the state uses)."""
+    machine = execution.replace(":execution:", ":stateMachine:").rsplit(":", 1)[0]
+    return {
+        "Execution": {"Id": execution, "Name": execution.rsplit(":", 1)[1], "StartTime": start},
+        "State": {"EnteredTime": entered, "RetryCount": 0},
+        "StateMachine": {"Id": machine, "Name": machine.rsplit(":", 1)[1]},
+    }
+
+
 def result(value: Any) -> dict[str, Any]:
     """The mocked service answer."""
     return {"result": json.dumps(value)}

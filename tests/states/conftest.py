@@ -11,6 +11,7 @@ from botocore.config import Config
 
 from harness.deploy.rendering import rendered_definitions
 from harness.emulator.embedded import CREDENTIALS
+from harness.engines import localstack
 from tests.support import ROOT
 
 TEST_VARIABLES = ROOT / "tests" / "test.tfvars.json"
@@ -46,8 +47,11 @@ def sfn(backend: str, request: pytest.FixtureRequest):
             pytest.skip(f"TestState on AWS needs usable AWS credentials ({type(problem).__name__})")
         return boto3.client("stepfunctions", region_name=region, config=Config(retries={"total_max_attempts": 3}))
     if backend == "localstack":
-        pytest.skip("the state layer runs on the embedded engine, MiniStack and AWS")
-    engine = request.getfixturevalue("ministack_engine" if backend == "ministack" else "emulator")
+        endpoint_url = localstack.endpoint_url()  # the tier's LocalStack (make localstack-test)
+    else:
+        endpoint_url = request.getfixturevalue(
+            "ministack_engine" if backend == "ministack" else "emulator"
+        ).endpoint_url
     return boto3.client(
-        "stepfunctions", endpoint_url=engine.endpoint_url, region_name="us-east-1", config=config, **CREDENTIALS
+        "stepfunctions", endpoint_url=endpoint_url, region_name="us-east-1", config=config, **CREDENTIALS
     )

@@ -4,15 +4,22 @@ Terraform renders it for tests/test.tfvars.json: SMS and email retried twice
 
 from __future__ import annotations
 
-from tests.states.cases import ANY_TEXT, Case, Satisfies, caught, caught_cases, error, result, retry_cases
+from tests.states.cases import (
+    ANY_TEXT,
+    Case,
+    Satisfies,
+    caught,
+    caught_cases,
+    context_object,
+    error,
+    result,
+    retry_cases,
+)
 
 TABLE = "sfn-refactor-test-notification-status"
 EVENTS_TOPIC = "arn:aws:sns:us-east-1:123456789012:sfn-refactor-notification-events"
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:sfn-refactor-test-notification:n-1"
-CONTEXT = {
-    "Execution": {"Id": EXECUTION, "Name": "n-1", "StartTime": "2026-03-01T10:00:00.000Z"},
-    "State": {"EnteredTime": "2026-03-01T10:00:02.000Z"},
-}
+CONTEXT = context_object(EXECUTION, start="2026-03-01T10:00:00.000Z", entered="2026-03-01T10:00:02.000Z")
 NOW = CONTEXT["State"]["EnteredTime"]
 PHONE, EMAIL = "+14155550100", "ann@example.com"
 DUAL = {"delivery_mode": "dual", "message_content": "Hello", "user_phone": PHONE, "user_email": EMAIL}

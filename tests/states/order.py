@@ -4,7 +4,7 @@ payment's transient errors twice (payment_max_attempts), approval from 100000 ce
 
 from __future__ import annotations
 
-from tests.states.cases import ANY_TEXT, Case, caught, caught_cases, error, result, retry_cases
+from tests.states.cases import ANY_TEXT, Case, caught, caught_cases, context_object, error, result, retry_cases
 
 FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:sfn-refactor-{}"
 TABLE = "sfn-refactor-test-orders"
@@ -12,10 +12,7 @@ QUEUE = "https://sqs.us-east-1.amazonaws.com/123456789012/sfn-refactor-order-app
 NOTIFICATIONS = "arn:aws:states:us-east-1:123456789012:stateMachine:sfn-refactor-notification"
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:sfn-refactor-test-order:o-1"
 NOW = "2026-03-01T10:00:02.000Z"
-CONTEXT = {
-    "Execution": {"Id": EXECUTION, "Name": "o-1", "StartTime": "2026-03-01T10:00:00.000Z"},
-    "State": {"EnteredTime": NOW},
-}
+CONTEXT = context_object(EXECUTION, start="2026-03-01T10:00:00.000Z", entered=NOW)
 ITEMS = [{"sku": "sku-1", "quantity": 2}]
 CONTACT = {"delivery_mode": "mail", "user_email": "ann@example.com"}
 ORDER = {
