@@ -45,6 +45,10 @@ WORKFLOW_OF = [  # (pattern of a path relative to the root, workflow)
     (re.compile(r"^orders\.tf$"), "order"),
     (re.compile(r"^lambdas/orders/"), "order"),
 ]
+# Each workflow's tests keep to ids, stock, fault rules and approval requests of their own,
+# so they run on two pytest-xdist workers side by side; all of tests/e2e runs on one.
+SIDE_BY_SIDE = {path for paths in WORKFLOW_TESTS.values() for path in paths}
+WORKERS = 2
 SERVE_TIMEOUT_SECONDS = 600
 ARMED_CHECK_MS = 300
 
@@ -84,11 +88,30 @@ class Verdict:
         return f"{self.passed} passed, {self.failed} failed" + (f", {self.skipped} skipped" if self.skipped else "")
 
 
+def pytest_command(outputs: Path, tests: list[str]) -> list[str]:
+    workers = ["-n", str(WORKERS)] if set(tests) <= SIDE_BY_SIDE else []
+    return [
+        *(
+            sys.executable,
+            "-m",
+            "pytest",
+            "--stack",
+            str(outputs.resolve()),
+            "-m",
+            "e2e",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ),
+        *workers,
+        *tests,
+    ]
+
+
 def run_tests(outputs: Path, tests: list[str], root: Path = ROOT) -> Verdict:
     """`pytest --stack` in a process of its own: the verdict from its summary line."""
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "--stack", str(outputs.resolve()), "-m", "e2e", "-q", "-p", "no:cacheprovider"]
-        + tests,
+        pytest_command(outputs, tests),
         cwd=root,
         capture_output=True,
         text=True,

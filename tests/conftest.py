@@ -16,7 +16,7 @@ import boto3
 import pytest
 
 from harness.deploy.stack import Deployment, StackOutputs
-from harness.emulator.faults import RemoteFaultInjector
+from harness.emulator.faults import OwnRules, RemoteFaultInjector
 from harness.engines import gaps
 from harness.observe.observer import Observer
 from harness.observe.order_saga import seed_stock
@@ -47,7 +47,11 @@ def uses_the_session_stack(item: pytest.Item) -> bool:
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A test meeting a declared gap of this run's engine (harness/engines/gaps.py) is a strict xfail there."""
+    """A test meeting a declared gap of this run's engine (harness/engines/gaps.py) is a strict xfail there.
+    In each module, the tests that wait out a timeout come first: on several workers
+    (`pytest --stack -n 3`) the longest start first, and the others fill in around them."""
+    modules = {item.path: index for index, item in reversed(list(enumerate(items)))}
+    items.sort(key=lambda item: (modules[item.path], item.get_closest_marker("waits") is None))
     backend = config.getoption("--backend")
     for item in items:
         gap = gaps.gap_for(backend, item.nodeid)
@@ -163,14 +167,16 @@ def observer(backend: str, stack: StackOutputs) -> Observer:
 
 @pytest.fixture
 def faults(request: pytest.FixtureRequest, backend: str):
-    """The emulator's fault injector, emptied after the test (with --stack: over HTTP, /_harness/faults)."""
+    """The emulator's fault injector (with --stack: over HTTP, /_harness/faults); the test's
+    rules are removed after it, and only those: others may be testing beside it."""
     backends.require_embedded(backend, "faults")
     if request.config.served_stack is not None:
         injector = RemoteFaultInjector(request.config.served_stack.endpoint_url)
     else:
         injector = request.getfixturevalue("emulator").faults
-    yield injector
-    injector.clear()
+    own = OwnRules(injector)
+    yield own
+    own.clear()
 
 
 @pytest.fixture

@@ -4,9 +4,11 @@ own, against an emulator or AWS: the one deploy path of tests, `make up`,
 
 The working directory mirrors the root module through symlinks (so an edit to a
 .tf file is what the next plan sees) and adds what only this deployment needs:
-  emulator_override.tf   the provider pointed at the emulator, as terraform-local
-                         writes it for LocalStack (override files merge into the
-                         provider block; the shipped module has no endpoint variable)
+  emulator_override.tf   the provider pointed at the emulator (override files merge
+                         into the provider block; the shipped module has no endpoint
+                         variable), through the profile in emulator.aws-config
+  emulator.aws-config    an AWS shared config file whose profile's endpoint_url is
+                         the emulator's, for every service
   terraform.tfstate      local state, kept so `terraform output`/`plan` work later
   deploy.tfvars.json     the variables of this deployment, after any VAR_FILE
   .terraformrc           a CLI config naming the provider mirror, when one is given
@@ -33,7 +35,9 @@ import tftest
 ROOT = Path(__file__).resolve().parents[2]
 MIRRORED = ["*.tf", "modules", "definitions"]
 OVERRIDE = "emulator_override.tf"
-# Every service the stack and its tests call. Names are the provider's `endpoints` arguments.
+AWS_CONFIG = "emulator.aws-config"
+PROFILE = "emulator"
+# Every service the stack and its tests call (the provider's names for them).
 ENDPOINT_SERVICES = [
     "apigateway",
     "cloudwatch",
@@ -101,10 +105,14 @@ def terraform_binary() -> str:
 INVOKE_URL_PATTERN = r"/^https://([^.]+)\\.execute-api\\.[^/]+/([^/]+)$/"
 
 
-def provider_override(endpoint_url: str) -> str:
-    """The provider block terraform-local writes, for any LocalStack-compatible endpoint,
-    and the root module's api_url as the emulator serves the stage."""
-    endpoints = "\n".join(f'    {name:<10} = "{endpoint_url}"' for name in ENDPOINT_SERVICES)
+def provider_override(endpoint_url: str, aws_config: Path) -> str:
+    """The provider block pointing at an emulator, and the root module's api_url as the
+    emulator serves the stage.
+
+    The endpoint comes from a profile's `endpoint_url` (the AWS SDKs' shared config), not
+    from an `endpoints` block as terraform-local writes it: the provider validates that
+    block in every process it starts, which costs about 2.5 s of CPU each time, three
+    times in an apply (docs/inner-loop.md has the measurement)."""
     return f"""# Written by harness/deploy/terraform.py: points the AWS provider at {endpoint_url}.
 provider "aws" {{
   access_key                  = "testing"
@@ -114,9 +122,9 @@ provider "aws" {{
   # The emulator answers sts:GetCallerIdentity: ARNs get its account, not an empty one.
   skip_requesting_account_id = false
 
-  endpoints {{
-{endpoints}
-  }}
+  # endpoint_url = {endpoint_url}, for every service
+  shared_config_files = ["{aws_config}"]
+  profile             = "{PROFILE}"
 }}
 
 # The stage's URL where an emulator serves it. AWS's invoke URL,
@@ -175,10 +183,13 @@ class Workspace:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._mirror_root()
         override = self.workdir / OVERRIDE
+        aws_config = self.workdir / AWS_CONFIG
         if self.endpoint_url:
-            override.write_text(provider_override(self.endpoint_url))
-        elif override.exists():
-            override.unlink()
+            aws_config.write_text(f"[profile {PROFILE}]\nendpoint_url = {self.endpoint_url}\n")
+            override.write_text(provider_override(self.endpoint_url, aws_config))
+        else:
+            override.unlink(missing_ok=True)
+            aws_config.unlink(missing_ok=True)
         build_packages(self.packages_dir)
         deploy_vars = {**load_var_file(self.var_file), **self.variables, "lambda_packages_dir": str(self.packages_dir)}
         (self.workdir / "deploy.tfvars.json").write_text(json.dumps(deploy_vars, indent=2) + "\n")
@@ -233,8 +244,11 @@ class Workspace:
             env["TF_CLI_CONFIG_FILE"] = str(config)
         elif os.environ.get("TF_CLI_CONFIG_FILE") and not Path(os.environ["TF_CLI_CONFIG_FILE"]).exists():
             env["TF_CLI_CONFIG_FILE"] = ""  # a configured file that is missing only prints warnings
-        if self.endpoint_url:  # the emulator's credentials, whatever the caller's environment holds
-            env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+        if self.endpoint_url:  # the emulator's credentials and endpoint, whatever the caller's environment holds
+            env.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_ENDPOINT_URL=self.endpoint_url)
+            # An endpoint set for one service, or endpoints turned off, would beat the profile's.
+            ambient = [name for name in os.environ if name.startswith("AWS_ENDPOINT_URL_")]
+            env.update(dict.fromkeys([*ambient, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"], ""))
         return env
 
     @property
@@ -279,7 +293,12 @@ class Workspace:
         return [f"{address} ({how})" for address, how in announced], summary
 
     def state(self) -> dict[str, Any]:
-        """The state as Terraform holds it (`terraform state pull`: no provider, no refresh)."""
+        """The state as Terraform holds it: its local state file, which `terraform state pull`
+        would print (the working directory has no backend) without the 0.7 s the command
+        takes to start, in each pytest process of a run against a served stack."""
+        local = self.workdir / "terraform.tfstate"
+        if local.exists():
+            return json.loads(local.read_text() or "{}")
         return json.loads(self.run("state", "pull").stdout or "{}")
 
     def outputs(self) -> dict[str, Any]:

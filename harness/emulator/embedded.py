@@ -7,7 +7,7 @@ test_delivery_endpoints.py pins the shapes):
   GET|DELETE /_aws/sns/sms-messages   SMS published to phone numbers
                                       (?accountId= &region= &phoneNumber=)
   GET|DELETE /_aws/ses                emails sent through SES v1 or v2 (?id= &email= filters on Source)
-  GET|POST|DELETE /_harness/faults    fault rules (see harness/emulator/faults.py)
+  GET|POST|DELETE /_harness/faults    fault rules (see harness/emulator/faults.py); DELETE ?id=N removes one
   ANY /restapis/<api id>/<stage>/_user_request_/<path>
                                       a REST API's stage, executed (harness/emulator/api_gateway.py)
 """
@@ -168,7 +168,11 @@ class HarnessApp:
 
     def _fault_rules(self, method: str, environ: dict) -> tuple[str, Any]:
         if method == "DELETE":
-            self.faults.clear()
+            rule_id = self._query(environ).get("id")
+            if rule_id:
+                self.faults.remove(int(rule_id))
+            else:
+                self.faults.clear()
         elif method == "POST":
             length = int(environ.get("CONTENT_LENGTH") or 0)
             payload = json.loads(environ["wsgi.input"].read(length) or b"[]")

@@ -214,6 +214,10 @@ class FaultInjector:
         with self._lock:
             self._rules.clear()
 
+    def remove(self, rule_id: int) -> None:
+        with self._lock:
+            self._rules = [rule for rule in self._rules if rule.id != rule_id]
+
     def rules(self) -> list[dict[str, Any]]:
         with self._lock:
             return [asdict(rule) for rule in self._rules]
@@ -278,10 +282,37 @@ class RemoteFaultInjector:
     def clear(self) -> None:
         requests.delete(self.url, timeout=10).raise_for_status()
 
+    def remove(self, rule_id: int) -> None:
+        requests.delete(self.url, params={"id": rule_id}, timeout=10).raise_for_status()
+
     def rules(self) -> list[dict[str, Any]]:
         response = requests.get(self.url, timeout=10)
         response.raise_for_status()
         return response.json()["rules"]
+
+
+class OwnRules:
+    """One user's view of an injector (FaultInjector or RemoteFaultInjector): `clear`
+    removes only the rules added through it, so tests running side by side against
+    one emulator keep each other's rules."""
+
+    def __init__(self, injector: FaultInjector | RemoteFaultInjector) -> None:
+        self._injector = injector
+        self._ids: list[int] = []
+
+    def add(self, rule: FaultRule) -> FaultRule | RemoteFaultRule:
+        added = self._injector.add(rule)
+        self._ids.append(rule.id)
+        return added
+
+    def clear(self) -> None:
+        for rule_id in self._ids:
+            self._injector.remove(rule_id)
+        self._ids.clear()
+
+    def rules(self) -> list[dict[str, Any]]:
+        """The rules added through this view, with their hits."""
+        return [rule for rule in self._injector.rules() if rule["id"] in self._ids]
 
 
 class RemoteFaultRule:

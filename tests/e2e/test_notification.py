@@ -135,14 +135,22 @@ FAILURES = {
     "sms": {"user_phone": "+1-415-555-0100"},
     "email": {},
 }
-SES_REJECTS = dict(service="sesv2", operation="SendEmail", error_code="MessageRejected")
+
+
+def to(address: str) -> dict:
+    """A rule's `when` for the emails to one address: other tests' emails go through."""
+    return {"Destination": {"ToAddresses": [address]}}
+
+
+def ses_rejects(address: str) -> FaultRule:
+    return FaultRule(service="sesv2", operation="SendEmail", error_code="MessageRejected", when=to(address))
 
 
 @pytest.mark.parametrize("failing", ["sms", "email"])
 def test_dual_with_one_failed_channel_is_partially_delivered(observer, recipient, faults, failing):
     # GIVEN a dual request whose `failing` channel will be refused
     if failing == "email":
-        faults.add(FaultRule(**SES_REJECTS))
+        faults.add(ses_rejects(recipient["user_email"]))
     request = request_for("dual", recipient, **FAILURES[failing])
 
     # WHEN it runs
@@ -179,7 +187,7 @@ def test_dual_with_one_failed_channel_is_partially_delivered(observer, recipient
 @pytest.mark.parametrize("mode", ["text", "mail", "dual"])
 def test_nothing_delivered_fails_with_delivery_failed(observer, recipient, faults, mode):
     # GIVEN every requested channel refuses the message
-    faults.add(FaultRule(**SES_REJECTS))
+    faults.add(ses_rejects(recipient["user_email"]))
     request = request_for(mode, recipient, **({"user_phone": "+1-415-555-0100"} if "sms" in CHANNELS[mode] else {}))
 
     # WHEN it runs
@@ -292,19 +300,31 @@ def test_a_repeated_notification_id_sends_nothing_more(observer, recipient):
     [
         (
             "sms",
-            dict(service="sns", operation="Publish", error_code="Throttled", when={"PhoneNumber": None}),
+            lambda recipient: dict(
+                service="sns",
+                operation="Publish",
+                error_code="Throttled",
+                when={"PhoneNumber": recipient["user_phone"]},
+            ),
             "SendSms",
         ),
         (
             "email",
-            dict(service="sesv2", operation="SendEmail", error_code="TooManyRequestsException", status=429),
+            lambda recipient: dict(
+                service="sesv2",
+                operation="SendEmail",
+                error_code="TooManyRequestsException",
+                status=429,
+                when=to(recipient["user_email"]),
+            ),
             "SendEmail",
         ),
     ],
+    ids=["sms", "email"],
 )
 def test_a_transient_failure_is_retried_then_delivered(observer, recipient, faults, variables, channel, rule, state):
     # GIVEN the channel's service fails once with a throttling error
-    faults.add(FaultRule(**rule, times=1))
+    faults.add(FaultRule(**rule(recipient), times=1))
 
     # WHEN a dual request runs
     execution = observer.run(request_for("dual", recipient))

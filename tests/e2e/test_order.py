@@ -9,6 +9,7 @@ notification workflow as a nested execution and delivered by SMS or email.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 import uuid
@@ -17,7 +18,7 @@ import pytest
 
 from harness.emulator.faults import FaultRule
 from harness.observe.approvals import Approvals
-from harness.observe.order_saga import OrderObserver, seed_stock
+from harness.observe.order_saga import TEST_CATALOGUE, OrderObserver, seed_stock
 from harness.observe.waiting import poll
 from tests.e2e.paths import (
     ORDER_DUPLICATE,
@@ -41,8 +42,24 @@ def orders(observer) -> OrderObserver:
 
 
 @pytest.fixture(scope="module")
-def approvals(observer) -> Approvals:
-    return Approvals.for_observer(observer)
+def approvals(observer, tmp_path_factory: pytest.TempPathFactory) -> Approvals:
+    # The pytest-xdist workers of a run share the requests they drain from the queue.
+    run = tmp_path_factory.getbasetemp()
+    return Approvals.for_observer(
+        observer, shared=(run.parent if "PYTEST_XDIST_WORKER" in os.environ else run) / "approvals"
+    )
+
+
+@pytest.fixture
+def shelf(orders):
+    """The test catalogue under skus of this test's own ("SKU-MUG" → "SKU-MUG-1a2b3c4d"):
+    tests running side by side take and count stock of their own skus only."""
+    suffix = uuid.uuid4().hex[:8]
+    own = {sku: f"{sku}-{suffix}" for sku in TEST_CATALOGUE}
+    seed_stock(orders.dynamodb, orders.outputs.stock_table_name, {own[sku]: n for sku, n in TEST_CATALOGUE.items()})
+    yield own
+    for sku in own.values():  # the shared stack as the test found it
+        orders.dynamodb.delete_item(TableName=orders.outputs.stock_table_name, Key={"sku": {"S": sku}})
 
 
 @pytest.fixture
@@ -57,6 +74,7 @@ def customer(recipient) -> dict:
 
 def order_for(
     customer: dict,
+    shelf: dict[str, str],
     *,
     amount_cents: int = 2400,
     token: str = "tok_success",
@@ -66,7 +84,10 @@ def order_for(
     return {
         "order_id": f"o-{uuid.uuid4().hex[:16]}",
         "customer": {"customer_id": customer["customer_id"], **{k: customer[k] for k in contact}},
-        "items": items or [{"sku": "SKU-MUG", "quantity": 2}, {"sku": "SKU-TEE", "quantity": 1}],
+        "items": [
+            {**item, "sku": shelf[item["sku"]]}
+            for item in items or [{"sku": "SKU-MUG", "quantity": 2}, {"sku": "SKU-TEE", "quantity": 1}]
+        ],
         "amount_cents": amount_cents,
         "currency": "USD",
         "payment_token": token,
@@ -116,9 +137,9 @@ def taken(order: dict, before: dict) -> dict:
 # Confirmed ----------------------------------------------------------------------------------------
 
 
-def test_a_small_order_goes_straight_through(orders, customer):
+def test_a_small_order_goes_straight_through(orders, customer, shelf):
     # GIVEN an order below the approval threshold, for a customer with email and phone
-    order = order_for(customer, items=[{"sku": "SKU-MUG", "quantity": 2}, {"sku": "SKU-TEE", "quantity": 1}])
+    order = order_for(customer, shelf, items=[{"sku": "SKU-MUG", "quantity": 2}, {"sku": "SKU-TEE", "quantity": 1}])
 
     # WHEN it is placed
     execution, before, after = place(orders, order)
@@ -151,11 +172,14 @@ def test_a_small_order_goes_straight_through(orders, customer):
     assert_notified(orders, order, customer, "confirmed", says="is confirmed. We charged USD 24.00")
 
 
-def test_a_large_order_waits_for_approval_and_is_confirmed_once_approved(orders, approvals, customer, variables):
+def test_a_large_order_waits_for_approval_and_is_confirmed_once_approved(orders, approvals, customer, shelf, variables):
     # GIVEN an order at the approval threshold, for a customer with an email only
     amount = variables["approval_threshold_cents"]
-    order = order_for(customer, amount_cents=amount, items=[{"sku": "SKU-LAPTOP", "quantity": 1}], contact=("email",))
-    before = orders.stock("SKU-LAPTOP")
+    order = order_for(
+        customer, shelf, amount_cents=amount, items=[{"sku": "SKU-LAPTOP", "quantity": 1}], contact=("email",)
+    )
+    laptop = shelf["SKU-LAPTOP"]
+    before = orders.stock(laptop)
 
     # WHEN it is placed, it waits for an approval with the stock already reserved
     arn = orders.start(order)
@@ -164,7 +188,7 @@ def test_a_large_order_waits_for_approval_and_is_confirmed_once_approved(orders,
     assert request.body["amount_cents"] == amount and request.body["display_amount"] == "USD 1000.00"
     assert request.body["items"] == order["items"] and request.body["execution_arn"] == arn
     assert orders.order(order["order_id"])["status"] == "PENDING"
-    assert orders.stock("SKU-LAPTOP") == {"SKU-LAPTOP": before["SKU-LAPTOP"] - 1}
+    assert orders.stock(laptop) == {laptop: before[laptop] - 1}
     assert orders.payment(order["order_id"]) is None
 
     # AND an operator approves it
@@ -178,13 +202,14 @@ def test_a_large_order_waits_for_approval_and_is_confirmed_once_approved(orders,
     assert record["status"] == "CONFIRMED"
     assert json.loads(record["approval"]) == {"required": True, "decision": {"approved_by": "ops@example.com"}}
     assert orders.payment(order["order_id"])["status"] == "CHARGED"
-    assert orders.stock("SKU-LAPTOP") == {"SKU-LAPTOP": before["SKU-LAPTOP"] - 1}
+    assert orders.stock(laptop) == {laptop: before[laptop] - 1}
     assert_notified(orders, order, customer, "confirmed", says="We charged USD 1000.00", channels=("email",))
 
 
-def test_a_transient_payment_failure_is_retried_until_the_charge_succeeds(orders, customer):
+@pytest.mark.waits
+def test_a_transient_payment_failure_is_retried_until_the_charge_succeeds(orders, customer, shelf):
     # GIVEN a card the provider fails twice for this order, then accepts (tok_flaky)
-    order = order_for(customer, token="tok_flaky")
+    order = order_for(customer, shelf, token="tok_flaky")
 
     # WHEN it is placed
     execution, before, after = place(orders, order)
@@ -200,15 +225,22 @@ def test_a_transient_payment_failure_is_retried_until_the_charge_succeeds(orders
     assert_notified(orders, order, customer, "confirmed", says="is confirmed")
 
 
-def test_a_confirmed_order_stays_confirmed_when_its_notification_fails(orders, faults, customer):
+def test_a_confirmed_order_stays_confirmed_when_its_notification_fails(orders, faults, customer, shelf):
     # GIVEN SMS and email both refuse the message (so the notification workflow fails)
     faults.add(
         FaultRule(
             service="sns", operation="Publish", error_code="InvalidParameter", when={"PhoneNumber": customer["phone"]}
         )
     )
-    faults.add(FaultRule(service="sesv2", operation="SendEmail", error_code="MessageRejected"))
-    order = order_for(customer)
+    faults.add(
+        FaultRule(
+            service="sesv2",
+            operation="SendEmail",
+            error_code="MessageRejected",
+            when={"Destination": {"ToAddresses": [customer["email"]]}},
+        )
+    )
+    order = order_for(customer, shelf)
 
     # WHEN an order is placed
     execution, before, after = place(orders, order)
@@ -225,9 +257,9 @@ def test_a_confirmed_order_stays_confirmed_when_its_notification_fails(orders, f
     assert after == taken(order, before)
 
 
-def test_a_repeated_order_id_reserves_and_charges_nothing_more(orders, customer):
+def test_a_repeated_order_id_reserves_and_charges_nothing_more(orders, customer, shelf):
     # GIVEN a confirmed order
-    order = order_for(customer)
+    order = order_for(customer, shelf)
     first, before, _ = place(orders, order)
     assert first.status == "SUCCEEDED", first.describe()
 
@@ -258,9 +290,9 @@ def assert_cancelled(orders, order: dict, execution, *, status: str, reason: str
     return record
 
 
-def test_a_rejected_approval_cancels_the_order_and_releases_its_stock(orders, approvals, customer, variables):
+def test_a_rejected_approval_cancels_the_order_and_releases_its_stock(orders, approvals, customer, shelf, variables):
     # GIVEN a large order, for a customer with a phone only
-    order = order_for(customer, amount_cents=variables["approval_threshold_cents"] + 1, contact=("phone",))
+    order = order_for(customer, shelf, amount_cents=variables["approval_threshold_cents"] + 1, contact=("phone",))
     before = orders.stock(*skus(order))
     arn = orders.start(order)
 
@@ -293,9 +325,10 @@ def test_a_rejected_approval_cancels_the_order_and_releases_its_stock(orders, ap
     )
 
 
-def test_an_approval_nobody_answers_times_out(orders, approvals, customer, variables):
+@pytest.mark.waits
+def test_an_approval_nobody_answers_times_out(orders, approvals, customer, shelf, variables):
     # GIVEN a large order
-    order = order_for(customer, amount_cents=variables["approval_threshold_cents"])
+    order = order_for(customer, shelf, amount_cents=variables["approval_threshold_cents"])
     before = orders.stock(*skus(order))
 
     # WHEN nobody answers its approval request
@@ -327,9 +360,10 @@ def test_an_approval_nobody_answers_times_out(orders, approvals, customer, varia
             answer(request)
 
 
-def test_heartbeats_keep_an_approval_open_until_the_overall_timeout(orders, approvals, customer, variables):
+@pytest.mark.waits
+def test_heartbeats_keep_an_approval_open_until_the_overall_timeout(orders, approvals, customer, shelf, variables):
     # GIVEN a large order whose reviewer sends heartbeats but never decides
-    order = order_for(customer, amount_cents=variables["approval_threshold_cents"])
+    order = order_for(customer, shelf, amount_cents=variables["approval_threshold_cents"])
     arn = orders.start(order)
     request = approvals.wait_for_request(order["order_id"])
     started = time.monotonic()
@@ -357,9 +391,9 @@ def test_heartbeats_keep_an_approval_open_until_the_overall_timeout(orders, appr
     assert orders.order(order["order_id"])["failure_error"] == "States.Timeout"
 
 
-def test_a_declined_card_cancels_the_order_without_retrying(orders, customer):
+def test_a_declined_card_cancels_the_order_without_retrying(orders, customer, shelf):
     # GIVEN a card the provider declines
-    order = order_for(customer, token="tok_declined")
+    order = order_for(customer, shelf, token="tok_declined")
 
     # WHEN it is placed
     execution, before, after = place(orders, order)
@@ -375,9 +409,10 @@ def test_a_declined_card_cancels_the_order_without_retrying(orders, customer):
     assert_notified(orders, order, customer, "cancelled", says="because the payment was declined")
 
 
-def test_an_unavailable_payment_provider_fails_the_order_after_the_retries(orders, customer, variables):
+@pytest.mark.waits
+def test_an_unavailable_payment_provider_fails_the_order_after_the_retries(orders, customer, shelf, variables):
     # GIVEN a card the provider never answers for (tok_unavailable)
-    order = order_for(customer, token="tok_unavailable")
+    order = order_for(customer, shelf, token="tok_unavailable")
 
     # WHEN it is placed
     execution, before, after = place(orders, order)
@@ -409,10 +444,10 @@ def confirm_write(stack, emulator) -> FaultRule:
     )
 
 
-def test_a_failure_after_the_charge_refunds_then_releases(orders, faults, stack, emulator, customer, variables):
+def test_a_failure_after_the_charge_refunds_then_releases(orders, faults, stack, emulator, customer, shelf, variables):
     # GIVEN the order table refuses the confirmation write (every attempt)
     faults.add(confirm_write(stack, emulator))
-    order = order_for(customer)
+    order = order_for(customer, shelf)
 
     # WHEN an order is placed
     execution, before, after = place(orders, order)
@@ -433,7 +468,7 @@ def test_a_failure_after_the_charge_refunds_then_releases(orders, faults, stack,
     assert_notified(orders, order, customer, "cancelled", says="Your payment of USD 24.00 has been refunded.")
 
 
-def test_a_refund_that_fails_ends_in_compensation_failed(orders, faults, stack, emulator, customer):
+def test_a_refund_that_fails_ends_in_compensation_failed(orders, faults, stack, emulator, customer, shelf):
     # GIVEN the confirmation write fails, and so does the refund's write to the ledger
     faults.add(confirm_write(stack, emulator))
     faults.add(
@@ -445,7 +480,7 @@ def test_a_refund_that_fails_ends_in_compensation_failed(orders, faults, stack, 
             when={"TableName": stack.payments_table_name, "ConditionExpression": "#status = :charged"},
         )
     )
-    order = order_for(customer)
+    order = order_for(customer, shelf)
 
     # WHEN an order is placed
     execution, before, after = place(orders, order)
@@ -461,9 +496,9 @@ def test_a_refund_that_fails_ends_in_compensation_failed(orders, faults, stack, 
     assert_notified(orders, order, customer, "cancelled", says="Any payment taken will be refunded.")
 
 
-def test_a_fraud_suspect_is_cancelled_before_any_approval_or_charge(orders, approvals, customer, variables):
+def test_a_fraud_suspect_is_cancelled_before_any_approval_or_charge(orders, approvals, customer, shelf, variables):
     # GIVEN an order above the fraud limit (and so above the approval threshold too)
-    order = order_for(customer, amount_cents=variables["fraud_amount_limit_cents"] + 1)
+    order = order_for(customer, shelf, amount_cents=variables["fraud_amount_limit_cents"] + 1)
 
     # WHEN it is placed
     execution, before, after = place(orders, order)
@@ -480,9 +515,11 @@ def test_a_fraud_suspect_is_cancelled_before_any_approval_or_charge(orders, appr
     assert_notified(orders, order, customer, "cancelled", says="we could not verify the payment")
 
 
-def test_an_order_with_an_item_out_of_stock_takes_nothing(orders, customer):
+def test_an_order_with_an_item_out_of_stock_takes_nothing(orders, customer, shelf):
     # GIVEN an order for one item in stock and one sold out
-    order = order_for(customer, items=[{"sku": "SKU-MUG", "quantity": 1}, {"sku": "SKU-SOLD-OUT", "quantity": 1}])
+    order = order_for(
+        customer, shelf, items=[{"sku": "SKU-MUG", "quantity": 1}, {"sku": "SKU-SOLD-OUT", "quantity": 1}]
+    )
 
     # WHEN it is placed
     execution, before, after = place(orders, order)
@@ -492,7 +529,7 @@ def test_an_order_with_an_item_out_of_stock_takes_nothing(orders, customer):
     record = assert_cancelled(
         orders, order, execution, status="CANCELLED", reason="OutOfStock", refund="NOT_CHARGED", release="NOT_RESERVED"
     )
-    assert "SKU-SOLD-OUT (0 available, 1 wanted)" in execution.cause
+    assert f"{shelf['SKU-SOLD-OUT']} (0 available, 1 wanted)" in execution.cause
     assert_readable_cause(execution)
     assert "reservation_status" not in record
     assert after == before
@@ -507,8 +544,8 @@ def test_an_order_with_an_item_out_of_stock_takes_nothing(orders, customer):
         ({"items": [{"sku": "SKU-MUG", "quantity": 1.5}]}, "items[0].quantity"),
     ],
 )
-def test_an_invalid_order_is_rejected_before_anything_happens(orders, customer, change, field):
-    order = {**order_for(customer), **change}
+def test_an_invalid_order_is_rejected_before_anything_happens(orders, customer, shelf, change, field):
+    order = {**order_for(customer, shelf), **change}
 
     execution = orders.run(order)
 

@@ -9,7 +9,7 @@ import botocore.exceptions
 import pytest
 import requests
 
-from harness.emulator.faults import FaultRule, rules_from_json
+from harness.emulator.faults import FaultRule, OwnRules, RemoteFaultInjector, rules_from_json
 from tests.support import order_functions
 
 
@@ -77,6 +77,46 @@ def test_rules_are_managed_over_http(emulator, stack, faults):
     )
     assert requests.get(url, timeout=5).json()["rules"][0]["hits"] == 1
     assert requests.delete(url, timeout=5).json() == {"rules": []}
+
+
+def test_each_view_removes_only_the_rules_added_through_it(emulator, stack):
+    # GIVEN two tests' views of the rules served over HTTP, each with a rule of its own
+    served = RemoteFaultInjector(emulator.endpoint_url)
+    first, second = OwnRules(served), OwnRules(served)
+    first.add(FaultRule(service="sns", operation="Publish", error_code="InternalError", status=500))
+    kept = second.add(FaultRule(service="sesv2", operation="SendEmail", error_code="MessageRejected"))
+    try:
+        # WHEN the first test ends
+        first.clear()
+
+        # THEN its rule is gone (DELETE ?id=N), and the second test's still fires
+        emulator.client("sns").publish(PhoneNumber="+14155550115", Message="x")
+        assert [rule["id"] for rule in served.rules()] == [kept.id]
+        assert [rule["id"] for rule in second.rules()] == [kept.id] and first.rules() == []
+    finally:
+        served.clear()
+
+
+def test_a_nested_parameter_matches_as_a_whole_value(emulator, stack, faults):
+    sesv2 = emulator.client("sesv2")
+    faults.add(
+        FaultRule(
+            service="sesv2",
+            operation="SendEmail",
+            error_code="MessageRejected",
+            when={"Destination": {"ToAddresses": ["refused@example.com"]}},
+        )
+    )
+
+    def send(address: str):
+        return lambda: sesv2.send_email(
+            FromEmailAddress=stack.sender_email,
+            Destination={"ToAddresses": [address]},
+            Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}}},
+        )
+
+    send("accepted@example.com")()
+    assert error_code(send("refused@example.com")) == "MessageRejected"
 
 
 @pytest.mark.parametrize(

@@ -55,6 +55,20 @@ def test_a_save_reruns_the_tests_of_its_workflow(changed, tests):
     assert all((ROOT / path).exists() for path in covering_tests(changed)), "a test file the watch names is missing"
 
 
+@pytest.mark.parametrize(
+    ("tests", "workers"),
+    [
+        (["tests/e2e/test_order.py"], ["-n", "2"]),
+        (["tests/e2e/test_notification.py", "tests/e2e/test_order.py"], ["-n", "2"]),
+        ([E2E], []),  # other files' tests share fault rules and stock: one at a time
+    ],
+)
+def test_a_workflow_s_tests_run_side_by_side_and_the_whole_suite_one_at_a_time(tests, workers):
+    command = watch.pytest_command(Path("build/outputs.json"), tests)
+    assert command[-len(tests) :] == tests
+    assert command[-len(tests) - 2 : -len(tests)] == workers or (not workers and "-n" not in command)
+
+
 def test_every_workflow_file_maps_to_its_tests():
     for path in sorted((ROOT / "definitions").glob("*.asl.json")):
         assert covering_tests([str(Path("definitions") / path.name)]) != [E2E], path.name
