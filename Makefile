@@ -121,8 +121,8 @@ plan: install ## While `make up` runs (same VAR_FILE): terraform plan against it
 apply: install ## While `make up` runs: terraform apply of the working tree to it (its VAR_FILE unless given), printing what changed
 	$(BIN)/python -m harness.apply --outputs build/outputs.json $(VAR_FILE_ARG)
 
-test-stack: install ## While `make up VAR_FILE=tests/test.tfvars.json` runs: the end-to-end tests against it, no deploy or destroy
-	$(BIN)/python -m pytest --stack build/outputs.json -m e2e tests/e2e $(PYTEST_ARGS)
+test-stack: install ## While `make up VAR_FILE=tests/test.tfvars.json` runs: the end-to-end tests (or TESTS=...) against it, no deploy or destroy
+	$(BIN)/python -m pytest --stack build/outputs.json -m e2e $(or $(TESTS),tests/e2e) $(PYTEST_ARGS)
 
 # The tests assume tests/test.tfvars.json's short retries: the stack make watch serves gets them.
 watch: install $(if $(filter ministack,$(EMULATOR)),$(MINISTACK)) ## Serve the stack (or use the running one) and, on each save in definitions/, lambdas/, modules/ or a root .tf, apply it and rerun its tests
