@@ -158,7 +158,11 @@ def cold_cycle(tree: Path, engine: str, tests: str) -> dict[str, Any]:
     )
     seconds = time.perf_counter() - began
     last = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else run.stderr[-300:]
-    return {"seconds": seconds, "verdict": last, "returncode": run.returncode}
+    figures = {"seconds": seconds, "verdict": last, "returncode": run.returncode}
+    if run.returncode != 0:  # a failed cycle is no baseline: say why, keep it out of the ratios
+        figures["output_tail"] = (run.stdout + run.stderr)[-4000:]
+        print(f"the cold cycle of {tests} on {engine} failed ({last}):\n{figures['output_tail']}", flush=True)
+    return figures
 
 
 def measure(engine: str, edits: int) -> dict[str, Any]:
@@ -191,8 +195,12 @@ def measure(engine: str, edits: int) -> dict[str, Any]:
         figures["cold_notification"] = cold_cycle(tree, engine, NOTIFICATION_TESTS)
         figures["cold_order"] = cold_cycle(tree, engine, ORDER_TESTS)
     figures["load_average_1min"] = os.getloadavg()[0]  # other work on the machine inflates every figure
-    figures["definition_ratio"] = figures["cold_notification"]["seconds"] / figures["definition_edit"]["p50"]
-    figures["handler_ratio"] = figures["cold_order"]["seconds"] / figures["handler_edit"]["p50"]
+    for ratio, cold, inner in (
+        ("definition_ratio", "cold_notification", "definition_edit"),
+        ("handler_ratio", "cold_order", "handler_edit"),
+    ):
+        if figures[cold]["returncode"] == 0:
+            figures[ratio] = figures[cold]["seconds"] / figures[inner]["p50"]
     return figures
 
 
@@ -215,7 +223,9 @@ def table(results: dict[str, Any], absent: dict[str, str]) -> list[str]:
         for label, key, cold in rows:
             inner = figures[key]
             cold_text, ratio = "", ""
-            if cold:
+            if cold and figures[cold]["returncode"] != 0:
+                cold_text = f"failed: {figures[cold]['verdict']}"
+            elif cold:
                 cold_text = f"{figures[cold]['seconds']:.0f} s"
                 ratio = f"{figures[cold]['seconds'] / inner['p50']:.1f}×"
             lines.append(
