@@ -111,7 +111,7 @@ def provider_override(endpoint_url: str, aws_config: Path) -> str:
 
     The endpoint comes from a profile's `endpoint_url` (the AWS SDKs' shared config), not
     from an `endpoints` block as terraform-local writes it: the provider validates that
-    block in every process it starts, which costs about 2.5 s of CPU each time, three
+    block in every process it starts, which costs about 2.7 s of CPU each time, three
     times in an apply (docs/inner-loop.md has the measurement)."""
     return f"""# Written by harness/deploy/terraform.py: points the AWS provider at {endpoint_url}.
 provider "aws" {{
