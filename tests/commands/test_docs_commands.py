@@ -31,6 +31,7 @@ pytestmark = pytest.mark.e2e
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"(?P<before>[^\n]*)\n```(?P<lang>sh|bash)\n(?P<body>.*?)\n```", re.DOTALL)
 NOT_RUN = re.compile(r"<!-- not run: (?P<reason>.+?) -->")
+SERVE_WAIT = 600  # `make up` from nothing: about 80 s alone, minutes beside the rest of the suite
 
 
 @dataclass(frozen=True)
@@ -88,16 +89,23 @@ def served(checkout: Path):
     for inherited in ("MOTO_PORT", "HARNESS_EMULATOR_RUNNING"):
         env.pop(inherited, None)
     outputs = checkout / "build" / "outputs.json"
+    log = checkout / "serve.log"  # read when it fails: a pipe nobody reads could also stall it
     server = subprocess.Popen(
         [sys.executable, "-m", "harness.serve", "--port", str(free_port())],
         cwd=checkout,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log.open("w"),
         stderr=subprocess.STDOUT,
         text=True,
     )
     try:
-        poll(outputs.exists, timeout=400, describe=lambda: f"no {outputs}; server alive: {server.poll() is None}")
+        poll(
+            outputs.exists,
+            timeout=SERVE_WAIT,
+            describe=lambda: (
+                f"no {outputs}; server alive: {server.poll() is None}; it printed:\n{log.read_text()[-3000:]}"
+            ),
+        )
         stack = json.loads(outputs.read_text())
         # The aws-cli environment docs/local-endpoint.md exports for a reader.
         yield {
@@ -113,6 +121,7 @@ def served(checkout: Path):
         server.communicate(timeout=120)
 
 
+@pytest.mark.timeout(SERVE_WAIT + 300)  # the wait for `make up`, then the page's commands
 @pytest.mark.parametrize("page", [p for p in PAGES if runnable(p)], ids=lambda p: str(p.relative_to(ROOT)))
 def test_the_pages_commands_run_as_copied(page: Path, checkout: Path, served: dict):
     script = "set -euo pipefail\n" + "\n".join(f"# {block}\n{block.body}" for block in runnable(page))
