@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         sms_path, emails_path = engine.delivery_paths
         faults = (
-            f"\n  curl {url}/_harness/faults            # fault rules (POST to add, DELETE to clear)"
+            f"\n  curl {url}/_harness/faults            # fault rules (POST to add, DELETE to clear, DELETE ?id=N one)"
             if engine.emulator is not None
             else ""
         )

@@ -49,7 +49,7 @@ def uses_the_session_stack(item: pytest.Item) -> bool:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A test meeting a declared gap of this run's engine (harness/engines/gaps.py) is a strict xfail there.
     In each module, the tests that wait out a timeout come first: on several workers
-    (`pytest --stack -n 3`) the longest start first, and the others fill in around them."""
+    (`make watch` runs two) the longest start first, and the others fill in around them."""
     modules = {item.path: index for index, item in reversed(list(enumerate(items)))}
     items.sort(key=lambda item: (modules[item.path], item.get_closest_marker("waits") is None))
     backend = config.getoption("--backend")

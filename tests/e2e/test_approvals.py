@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import uuid
 
-import boto3
 import pytest
 
 from harness.observe.approvals import Approvals
@@ -16,15 +15,9 @@ pytestmark = pytest.mark.e2e
 
 
 def send_request(stack, order_id: str, token: str) -> None:
-    sqs = boto3.client(
-        "sqs",
-        endpoint_url=stack.endpoint_url,
-        region_name=stack.region,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    """A request as the order workflow sends it: its order and its task token."""
     body = {"order_id": order_id, "task_token": token}
-    sqs.send_message(QueueUrl=stack.approval_queue_url, MessageBody=json.dumps(body))
+    Approvals(stack).sqs.send_message(QueueUrl=stack.approval_queue_url, MessageBody=json.dumps(body))
 
 
 def test_a_request_drained_by_one_reader_is_there_for_another_sharing_its_directory(stack, backend, tmp_path):
